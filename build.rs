@@ -1,0 +1,399 @@
+//! Build script: takes every memcached struct layout the library touches from
+//! the *configured* memcached tree, compiled with the *exact* flags of the
+//! binary the library is linked into.
+//!
+//! 1. `build-support/layout_spec.rs` lists, per C struct, the members the Rust
+//!    code reads, writes or allocates, with the Rust type it assumes for each.
+//! 2. From it we write `probe.c`, compile it with memcached's compiler and
+//!    flags (`MCP_PROBE_CC`, `MCP_PROBE_CFLAGS`, run from memcached's build
+//!    directory because configure adds relative `-I` paths), run it, and read
+//!    back `sizeof`, `_Alignof`, `offsetof`, member sizes and signedness, the
+//!    configure switches (`PROXY_TLS`, `MEMCACHED_DEBUG`, ...) and constants.
+//! 3. We generate `#[repr(C)]` mirrors in `$OUT_DIR/layout.rs` that place each
+//!    listed member at the probed offset (explicit padding elsewhere), plus
+//!    compile-time assertions of every size, alignment, offset, member size and
+//!    signedness. A wrong Rust type assumption therefore fails the build with
+//!    `layout mismatch: <struct>.<member> ...`.
+//!
+//! Inputs (environment):
+//! - `MCP_MEMCACHED_BUILD_DIR`: configured memcached build dir (has config.h).
+//!   Default: `build/memcached-1.6.45` next to this file.
+//! - `MCP_MEMCACHED_SRC_DIR`: memcached source dir (default: the build dir).
+//! - `MCP_PROBE_CFLAGS`: the compile flags of the target binary, exactly as
+//!   memcached's Makefile compiles its objects (`memcached` or
+//!   `memcached-debug`). Required.
+//! - `MCP_PROBE_CC`: the C compiler (default: `cc`).
+//! - `MCP_LAYOUT_WRONG_TYPE=<c struct>.<member>=<rust type>`: test hook that
+//!   replaces one Rust type assumption, to prove that a mismatch fails the
+//!   build.
+
+use std::collections::BTreeMap;
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[path = "build-support/layout_spec.rs"]
+mod layout_spec;
+use layout_spec::{CONSTS, DEFINE_GROUPS, SWITCHES, STRUCTS, StructSpec};
+
+fn die(msg: &str) -> ! {
+    eprintln!("\nerror: proxy-lua-rs build: {msg}\n");
+    // A build-script panic prints the message and stops the build.
+    panic!("proxy-lua-rs build: {msg}");
+}
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+
+    for v in [
+        "MCP_MEMCACHED_BUILD_DIR",
+        "MCP_MEMCACHED_SRC_DIR",
+        "MCP_PROBE_CFLAGS",
+        "MCP_PROBE_CC",
+        "MCP_LAYOUT_WRONG_TYPE",
+    ] {
+        println!("cargo::rerun-if-env-changed={v}");
+    }
+    println!("cargo::rerun-if-changed=build-support/layout_spec.rs");
+    println!("cargo::rerun-if-changed=build-support/host_check.c");
+    for c in ["mcp_proxy_tls", "mcp_memcached_debug", "mcp_use_eventfd", "mcp_extstore"] {
+        println!("cargo::rustc-check-cfg=cfg({c})");
+    }
+
+    let build_dir = match env::var_os("MCP_MEMCACHED_BUILD_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => manifest.join("build").join("memcached-1.6.45"),
+    };
+    let build_dir = build_dir
+        .canonicalize()
+        .unwrap_or_else(|_| die(&format!(
+            "memcached build directory {} not found. Build the tree first (`make tree` at the \
+             top of the repository) or set MCP_MEMCACHED_BUILD_DIR to a configured memcached tree.",
+            build_dir.display()
+        )));
+    let src_dir = env::var_os("MCP_MEMCACHED_SRC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| build_dir.clone());
+    if !build_dir.join("config.h").exists() {
+        die(&format!(
+            "{} has no config.h: run memcached's ./configure --enable-proxy there first",
+            build_dir.display()
+        ));
+    }
+    let cflags = env::var("MCP_PROBE_CFLAGS").unwrap_or_else(|_| {
+        die("MCP_PROBE_CFLAGS is not set. It must hold the exact flags memcached compiles \
+             its objects with; build through memcached's make (the patch passes them) or \
+             through the top-level Makefile (`make cargo-test`).")
+    });
+    let cc = env::var("MCP_PROBE_CC").unwrap_or_else(|_| "cc".to_string());
+
+    for h in [
+        "config.h",
+        "proxy.h",
+        "memcached.h",
+        "logger.h",
+        "proto_proxy.h",
+        "proto_parser.h",
+        "proto_parser_type.h",
+        "queue.h",
+        "vendor/mcmc/mcmc.h",
+        "extstore.h",
+    ] {
+        for d in [&build_dir, &src_dir] {
+            let p = d.join(h);
+            if p.exists() {
+                println!("cargo::rerun-if-changed={}", p.display());
+            }
+        }
+    }
+
+    // Test hook: replace one Rust type assumption.
+    let wrong = env::var("MCP_LAYOUT_WRONG_TYPE").ok().map(|s| {
+        let (lhs, ty) = s
+            .split_once('=')
+            .unwrap_or_else(|| die("MCP_LAYOUT_WRONG_TYPE must be <struct>.<member>=<rust type>"));
+        let (st, f) = lhs
+            .split_once('.')
+            .unwrap_or_else(|| die("MCP_LAYOUT_WRONG_TYPE must be <struct>.<member>=<rust type>"));
+        (st.to_string(), f.to_string(), ty.to_string())
+    });
+
+    // ---- 1. probe.c ----
+    let probe_c = out.join("mcp_layout_probe.c");
+    fs::write(&probe_c, gen_probe()).unwrap();
+    let probe_bin = out.join("mcp_layout_probe");
+    let mut cmd = Command::new("sh");
+    // The flags are a shell word list exactly as make passes them.
+    cmd.arg("-c")
+        .arg(format!(
+            "exec {cc} {cflags} -I{src} -I{src}/vendor/lua/src -o {bin} {probe}",
+            src = sh_quote(&src_dir),
+            bin = sh_quote(&probe_bin),
+            probe = sh_quote(&probe_c)
+        ))
+        .current_dir(&build_dir);
+    let o = cmd.output().unwrap_or_else(|e| die(&format!("cannot run {cc}: {e}")));
+    if !o.status.success() {
+        die(&format!(
+            "the layout probe did not compile against {} with flags `{cflags}`:\n{}",
+            build_dir.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    let o = Command::new(&probe_bin)
+        .output()
+        .unwrap_or_else(|e| die(&format!("cannot run the layout probe: {e}")));
+    if !o.status.success() {
+        die("the layout probe failed to run");
+    }
+    let probe_out = String::from_utf8(o.stdout).unwrap();
+    fs::write(out.join("mcp_layout_probe.txt"), &probe_out).unwrap();
+
+    // ---- 2. parse ----
+    let mut switches = BTreeMap::new();
+    let mut consts = BTreeMap::new();
+    let mut defines: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    let mut sizes = BTreeMap::new();
+    let mut fields: BTreeMap<(String, String), (usize, usize, i32)> = BTreeMap::new();
+    for line in probe_out.lines() {
+        let w: Vec<&str> = line.split('\t').collect();
+        match w[0] {
+            "switch" => {
+                switches.insert(w[1].to_string(), w[2] == "1");
+            }
+            "const" => {
+                consts.insert(w[1].to_string(), w[2].parse::<i128>().unwrap());
+            }
+            "define" => defines
+                .entry(w[1].to_string())
+                .or_default()
+                .push((w[2].to_string(), w[3].parse().unwrap())),
+            "struct" => {
+                sizes.insert(w[1].to_string(), (w[2].parse::<usize>().unwrap(), w[3].parse::<usize>().unwrap()));
+            }
+            "field" => {
+                fields.insert(
+                    (w[1].to_string(), w[2].to_string()),
+                    (w[3].parse().unwrap(), w[4].parse().unwrap(), w[5].parse().unwrap()),
+                );
+            }
+            _ => die(&format!("unexpected probe output line: {line}")),
+        }
+    }
+
+    // ---- 3. generate ----
+    let mut rs = String::new();
+    writeln!(rs, "// Generated by build.rs from the layout probe. Do not edit.").unwrap();
+    writeln!(rs, "// memcached build dir: {}", build_dir.display()).unwrap();
+    writeln!(rs, "// probe flags: {}", cflags.replace('\n', " ")).unwrap();
+    writeln!(rs, "pub const PROBE_CFLAGS: &str = {:?};", cflags).unwrap();
+    for (name, on) in &switches {
+        writeln!(rs, "pub const HAVE_{name}: bool = {on};").unwrap();
+        let cfg = match name.as_str() {
+            "PROXY_TLS" => Some("mcp_proxy_tls"),
+            "MEMCACHED_DEBUG" => Some("mcp_memcached_debug"),
+            "USE_EVENTFD" => Some("mcp_use_eventfd"),
+            "EXTSTORE" => Some("mcp_extstore"),
+            _ => None,
+        };
+        if let (Some(c), true) = (cfg, *on) {
+            println!("cargo::rustc-cfg={c}");
+        }
+    }
+    for c in CONSTS {
+        let v = consts[c.name];
+        writeln!(rs, "pub const {}: {} = {};", c.name, c.rust_type, v).unwrap();
+    }
+    for g in DEFINE_GROUPS {
+        let list = defines.get(g.name).cloned().unwrap_or_default();
+        writeln!(rs, "pub static {}: &[(&::core::ffi::CStr, i64)] = &[", g.name).unwrap();
+        for (n, v) in list {
+            writeln!(rs, "    (c\"{n}\", {v}),").unwrap();
+        }
+        writeln!(rs, "];").unwrap();
+    }
+    for s in STRUCTS {
+        gen_struct(&mut rs, s, &sizes, &fields, wrong.as_ref());
+    }
+    fs::write(out.join("layout.rs"), rs).unwrap();
+
+    // ---- 4. the start-up host check (weak references; see host_check.c) ----
+    cc::Build::new()
+        .file("build-support/host_check.c")
+        .warnings(true)
+        .compile("proxy_lua_rs_host_check");
+}
+
+fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+fn gen_probe() -> String {
+    let mut c = String::new();
+    c.push_str(
+        "/* Generated by proxy-lua-rs build.rs. */\n\
+         #include \"proxy.h\"\n\
+         #include <stdio.h>\n\
+         #include <stddef.h>\n\
+         #define SIGNED_OF(T, m) ((int)(((__typeof__(((T *)0)->m))-1) < 0))\n\
+         int main(void) {\n",
+    );
+    for s in SWITCHES {
+        writeln!(
+            c,
+            "#ifdef {s}\n    printf(\"switch\\t{s}\\t1\\n\");\n#else\n    printf(\"switch\\t{s}\\t0\\n\");\n#endif"
+        )
+        .unwrap();
+    }
+    for k in CONSTS {
+        writeln!(c, "    printf(\"const\\t{}\\t%lld\\n\", (long long)({}));", k.name, k.c_expr).unwrap();
+    }
+    for g in DEFINE_GROUPS {
+        for (name, expr) in g.entries {
+            writeln!(c, "    printf(\"define\\t{}\\t{}\\t%lld\\n\", (long long)({}));", g.name, name, expr)
+                .unwrap();
+        }
+        if let Some(xm) = g.xmacro {
+            writeln!(
+                c,
+                "#define X(x) printf(\"define\\t{}\\t%s\\t%lld\\n\", #x, (long long)(x));\n    {xm}\n#undef X",
+                g.name
+            )
+            .unwrap();
+        }
+    }
+    for s in STRUCTS {
+        writeln!(
+            c,
+            "    printf(\"struct\\t{0}\\t%zu\\t%zu\\n\", sizeof({0}), _Alignof({0}));",
+            s.c_type
+        )
+        .unwrap();
+        for f in s.fields.iter().chain(s.flex.iter()) {
+            if let Some(cond) = f.cond {
+                let (neg, sym) = match cond.strip_prefix('!') {
+                    Some(x) => (true, x),
+                    None => (false, cond),
+                };
+                writeln!(c, "#if{} {sym}", if neg { "ndef" } else { "def" }).unwrap();
+            }
+            let is_flex = s.flex.as_ref().map(|x| x.c == f.c).unwrap_or(false);
+            let size = if is_flex {
+                "(size_t)0".to_string()
+            } else {
+                format!("sizeof((({} *)0)->{})", s.c_type, f.c)
+            };
+            let signed = if is_int_type(f.rust) && !is_flex {
+                format!("SIGNED_OF({}, {})", s.c_type, f.c)
+            } else {
+                "-1".to_string()
+            };
+            writeln!(
+                c,
+                "    printf(\"field\\t{0}\\t{1}\\t%zu\\t%zu\\t%d\\n\", offsetof({0}, {1}), {2}, {3});",
+                s.c_type, f.c, size, signed
+            )
+            .unwrap();
+            if f.cond.is_some() {
+                c.push_str("#endif\n");
+            }
+        }
+    }
+    c.push_str("    return 0;\n}\n");
+    c
+}
+
+fn is_int_type(t: &str) -> bool {
+    matches!(
+        t,
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize"
+            | "c_int" | "c_uint" | "c_long" | "c_ulong" | "c_short" | "c_ushort"
+    )
+}
+
+fn is_signed_type(t: &str) -> bool {
+    matches!(t, "i8" | "i16" | "i32" | "i64" | "isize" | "c_int" | "c_long" | "c_short")
+}
+
+fn gen_struct(
+    rs: &mut String,
+    s: &StructSpec,
+    sizes: &BTreeMap<String, (usize, usize)>,
+    fields: &BTreeMap<(String, String), (usize, usize, i32)>,
+    wrong: Option<&(String, String, String)>,
+) {
+    let (size, align) = sizes[s.c_type];
+    // Members present in this configuration, sorted by offset.
+    let mut present = Vec::new();
+    for f in s.fields {
+        if let Some(&(off, fsz, signed)) = fields.get(&(s.c_type.to_string(), f.c.to_string())) {
+            let mut ty = f.rust.to_string();
+            if let Some((ws, wf, wt)) = wrong {
+                if ws == s.c_type && wf == f.c {
+                    ty = wt.clone();
+                }
+            }
+            present.push((f, off, fsz, signed, ty));
+        }
+    }
+    present.sort_by_key(|p| p.1);
+
+    writeln!(rs, "\n/// Mirror of `{}` ({} bytes, align {}): only the members proxy-lua-rs uses,", s.c_type, size, align).unwrap();
+    writeln!(rs, "/// each at the offset the layout probe measured; the rest is opaque padding.").unwrap();
+    writeln!(rs, "#[repr(C, align({align}))]").unwrap();
+    writeln!(rs, "pub struct {} {{", s.rust).unwrap();
+    let mut cur = 0usize;
+    let mut npad = 0;
+    for (f, off, fsz, _, ty) in &present {
+        if *off < cur {
+            die(&format!(
+                "layout spec error: {}.{} (offset {off}) overlaps the previous member",
+                s.c_type, f.c
+            ));
+        }
+        if *off > cur {
+            writeln!(rs, "    _pad{npad}: [u8; {}],", off - cur).unwrap();
+            npad += 1;
+        }
+        writeln!(rs, "    /// C member `{}`", f.c).unwrap();
+        writeln!(rs, "    pub {}: {},", f.name, ty).unwrap();
+        cur = off + fsz;
+    }
+    // Tail padding up to sizeof; a flexible array member starts at its offset
+    // (<= sizeof) and is reached through `*_OFFSET` below.
+    if size > cur {
+        writeln!(rs, "    _pad{npad}: [u8; {}],", size - cur).unwrap();
+    }
+    writeln!(rs, "}}").unwrap();
+    let n = s.rust;
+    let c = s.c_type;
+    writeln!(rs, "const _: () = assert!(::core::mem::size_of::<{n}>() == {size}, \"layout mismatch: {c}: Rust mirror size differs from C sizeof ({size})\");").unwrap();
+    writeln!(rs, "const _: () = assert!(::core::mem::align_of::<{n}>() == {align}, \"layout mismatch: {c}: Rust mirror alignment differs from C _Alignof ({align})\");").unwrap();
+    writeln!(rs, "impl {n} {{ pub const C_SIZE: usize = {size}; }}").unwrap();
+    for (f, off, fsz, signed, ty) in &present {
+        let fname = f.name;
+        let cm = f.c;
+        writeln!(rs, "const _: () = assert!(::core::mem::offset_of!({n}, {fname}) == {off}, \"layout mismatch: {c}.{cm}: offset differs from C offsetof ({off})\");").unwrap();
+        writeln!(rs, "const _: () = assert!(::core::mem::size_of::<{ty}>() == {fsz}, \"layout mismatch: {c}.{cm}: C member is {fsz} bytes but the Rust type `{ty}` is not\");").unwrap();
+        if *signed >= 0 {
+            if !is_int_type(ty) {
+                die(&format!("layout mismatch: {c}.{cm}: C member is an integer but the Rust type `{ty}` is not"));
+            }
+            let want = *signed == 1;
+            if want != is_signed_type(ty) {
+                // Emitted as a compile error so the message shows up like the others.
+                writeln!(rs, "const _: () = assert!(false, \"layout mismatch: {c}.{cm}: C member is {} but the Rust type `{ty}` is not\");", if want { "signed" } else { "unsigned" }).unwrap();
+            }
+        }
+    }
+    if let Some(flex) = &s.flex {
+        let (off, _, _) = fields[&(c.to_string(), flex.c.to_string())];
+        writeln!(rs, "impl {n} {{").unwrap();
+        writeln!(rs, "    /// Offset of the flexible array member `{}[]` (element type `{}`).", flex.c, flex.rust).unwrap();
+        writeln!(rs, "    pub const {}_OFFSET: usize = {off};", flex.name.to_uppercase()).unwrap();
+        writeln!(rs, "}}").unwrap();
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build build/memcached-<version>/: the pristine upstream tree with our patch
+# applied, configured (--enable-proxy --enable-tls, extstore on as upstream
+# defaults) and built: memcached and memcached-debug link proxy-lua-rs in
+# place of proxy_lua.c. Re-extracts only when the tarball, the patches or the
+# configure options change; otherwise just runs make (cargo rebuilds the
+# library when its sources change).
+#
+# Environment: MEMCACHED_VERSION (1.6.45), MCP_CONFIGURE_EXTRA (extra
+# ./configure arguments), MCP_BUILD_DIR (default: <repo>/build), JOBS.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VERSION="${MEMCACHED_VERSION:-1.6.45}"
+BUILD="${MCP_BUILD_DIR:-$ROOT/build}"
+TREE="$BUILD/memcached-$VERSION"
+CACHE="${MCP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-rs}"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+CONFIGURE_ARGS=(--enable-proxy --enable-tls "--with-proxy-lua-rs=$ROOT" ${MCP_CONFIGURE_EXTRA:-})
+
+export PATH="$PATH:$HOME/.cargo/bin"
+"$ROOT/scripts/fetch-memcached.sh"
+TARBALL="$CACHE/memcached_${VERSION}.orig.tar.xz"
+
+stamp_now=$( { sha256sum "$TARBALL" | cut -d' ' -f1; cat "$ROOT"/patches/*.patch | sha256sum | cut -d' ' -f1; echo "${CONFIGURE_ARGS[*]}"; } | sha256sum | cut -d' ' -f1)
+stamp_file="$TREE/.proxy-lua-rs-stamp"
+if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$stamp_now" ]; then
+  echo "build-tree: preparing $TREE" >&2
+  rm -rf "$TREE"
+  mkdir -p "$BUILD"
+  tar -xf "$TARBALL" -C "$BUILD"
+  ( cd "$TREE"
+    for p in "$ROOT"/patches/*.patch; do
+      echo "build-tree: applying $(basename "$p")" >&2
+      patch -p1 --quiet < "$p"
+    done
+    # The tarball was generated with automake 1.17; regenerate with ours.
+    autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
+    ./configure "${CONFIGURE_ARGS[@]}" > config.out 2>&1 || { tail -30 config.out; exit 1; }
+  )
+  echo "$stamp_now" > "$stamp_file"
+fi
+echo "build-tree: make -j$JOBS in $TREE" >&2
+make -C "$TREE" -j"$JOBS" >"$TREE/make.out" 2>&1 || { tail -60 "$TREE/make.out"; echo "build-tree: make failed (full log: $TREE/make.out)" >&2; exit 1; }
+echo "build-tree: built $TREE/memcached and $TREE/memcached-debug" >&2

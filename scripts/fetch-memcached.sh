@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Obtain memcached's Debian source tarballs, pinned by SHA-256.
+#
+# Order of preference:
+#   1. an already-downloaded tarball given by MEMCACHED_ORIG_TARBALL
+#      (and optionally MEMCACHED_DEBIAN_TARBALL) for offline builds;
+#   2. the cache directory ($MCP_CACHE_DIR, default ~/.cache/mcp-rs);
+#   3. apt, from the Debian mirror configured on this machine: a private
+#      deb-src list for `sid` is derived at run time from the system's apt
+#      sources, with private state/list directories so the system's apt state
+#      is never touched.
+#
+# Prints nothing on success except progress on stderr; the verified tarballs
+# are left in the cache directory.
+set -euo pipefail
+
+VERSION="${MEMCACHED_VERSION:-1.6.45}"
+DEBREV="${MEMCACHED_DEBREV:-1}"
+case "$VERSION" in
+  1.6.45)
+    ORIG_SHA=c383a2ad8f973b627c3de472702f46ee33b402750de4fd2d25cef65a00140110
+    DEB_SHA=80452972d6bcd22777aa35b6f42068848054a1f5f74e4bdbec2eac9a0cc6e957 ;;
+  *) echo "fetch-memcached: no pinned SHA-256 for memcached $VERSION" >&2; exit 2 ;;
+esac
+ORIG="memcached_${VERSION}.orig.tar.xz"
+DEB="memcached_${VERSION}-${DEBREV}.debian.tar.xz"
+
+CACHE="${MCP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-rs}"
+mkdir -p "$CACHE"
+
+log() { echo "fetch-memcached: $*" >&2; }
+
+sha_ok() { # file expected
+  [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
+}
+
+check_or_die() { # file expected what
+  local got
+  got=$(sha256sum "$1" | cut -d' ' -f1)
+  if [ "$got" != "$2" ]; then
+    echo "fetch-memcached: SHA-256 mismatch for $3 ($1)" >&2
+    echo "  expected $2" >&2
+    echo "  got      $got" >&2
+    echo "  refusing to use it; delete it or point to the right file." >&2
+    exit 1
+  fi
+}
+
+# 1. Offline tarballs given explicitly.
+if [ -n "${MEMCACHED_ORIG_TARBALL:-}" ]; then
+  [ -f "$MEMCACHED_ORIG_TARBALL" ] || { log "MEMCACHED_ORIG_TARBALL=$MEMCACHED_ORIG_TARBALL does not exist"; exit 1; }
+  check_or_die "$MEMCACHED_ORIG_TARBALL" "$ORIG_SHA" "$ORIG"
+  cp -f "$MEMCACHED_ORIG_TARBALL" "$CACHE/$ORIG.tmp" && mv -f "$CACHE/$ORIG.tmp" "$CACHE/$ORIG"
+fi
+if [ -n "${MEMCACHED_DEBIAN_TARBALL:-}" ]; then
+  [ -f "$MEMCACHED_DEBIAN_TARBALL" ] || { log "MEMCACHED_DEBIAN_TARBALL=$MEMCACHED_DEBIAN_TARBALL does not exist"; exit 1; }
+  check_or_die "$MEMCACHED_DEBIAN_TARBALL" "$DEB_SHA" "$DEB"
+  cp -f "$MEMCACHED_DEBIAN_TARBALL" "$CACHE/$DEB.tmp" && mv -f "$CACHE/$DEB.tmp" "$CACHE/$DEB"
+fi
+
+# A cached file with a wrong hash is a hard error, not silently replaced:
+# something wrote there that should not have.
+for pair in "$ORIG:$ORIG_SHA" "$DEB:$DEB_SHA"; do
+  f=${pair%%:*}; s=${pair#*:}
+  if [ -f "$CACHE/$f" ]; then check_or_die "$CACHE/$f" "$s" "$f (cached)"; fi
+done
+
+need_orig=1; need_deb=1
+sha_ok "$CACHE/$ORIG" "$ORIG_SHA" && need_orig=0
+sha_ok "$CACHE/$DEB" "$DEB_SHA" && need_deb=0
+# The debian tarball is only needed for packaging; an offline build with just
+# the orig tarball is fine unless MCP_REQUIRE_DEBIAN=1.
+if [ $need_orig = 0 ]; then
+  if [ $need_deb = 0 ]; then log "using cached tarballs in $CACHE"; exit 0; fi
+  if [ -n "${MEMCACHED_ORIG_TARBALL:-}" ] && [ "${MCP_REQUIRE_DEBIAN:-0}" != 1 ]; then
+    log "using $CACHE/$ORIG (offline; no debian tarball)"; exit 0
+  fi
+fi
+
+# 3. Fetch through apt from the machine's configured Debian mirror.
+command -v apt-get >/dev/null || { log "apt-get not found and no cached tarball: set MEMCACHED_ORIG_TARBALL"; exit 1; }
+
+uris=""
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+  uris=$(awk 'tolower($1)=="uris:" {for(i=2;i<=NF;i++) print $i}' /etc/apt/sources.list.d/debian.sources \
+         | grep -v -- '-security' | head -1)
+fi
+if [ -z "$uris" ]; then
+  uris=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+         | awk '$1=="deb" || $1=="deb-src" {for(i=2;i<=NF;i++) if ($i ~ /^(https?|file|mirror):/) {print $i; exit}}' \
+         | grep -v -- '-security' | head -1 || true)
+fi
+[ -n "$uris" ] || { log "cannot find a Debian mirror in the system's apt sources; set MEMCACHED_ORIG_TARBALL"; exit 1; }
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+work=$(mktemp -d "$CACHE/apt.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/parts" "$work/lists/partial" "$work/archives/partial" "$work/dl"
+{
+  echo "Types: deb-src"
+  echo "URIs: $uris"
+  echo "Suites: sid"
+  echo "Components: main"
+  [ -f "$keyring" ] && echo "Signed-By: $keyring"
+} > "$work/parts/sid-src.sources"
+
+APT_OPTS=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/parts"
+          -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
+          -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+          -o APT::Sandbox::User=root -o Debug::NoLocking=1)
+log "apt-get update (private deb-src list for sid)"
+apt-get "${APT_OPTS[@]}" -qq update >&2
+log "apt-get source --download-only memcached=$VERSION-$DEBREV"
+( cd "$work/dl" && apt-get "${APT_OPTS[@]}" -qq source --download-only "memcached=$VERSION-$DEBREV" >&2 ) \
+  || log "apt-get source reported an error (the .dsc may be missing on this mirror); checking the tarballs"
+
+for pair in "$ORIG:$ORIG_SHA" "$DEB:$DEB_SHA"; do
+  f=${pair%%:*}; s=${pair#*:}
+  if [ -f "$work/dl/$f" ]; then
+    check_or_die "$work/dl/$f" "$s" "$f (downloaded)"
+    mv -f "$work/dl/$f" "$CACHE/$f"
+    log "verified $f"
+  fi
+done
+sha_ok "$CACHE/$ORIG" "$ORIG_SHA" || { log "could not obtain $ORIG"; exit 1; }
+sha_ok "$CACHE/$DEB" "$DEB_SHA" || log "warning: $DEB not obtained (only needed for packaging)"
+exit 0

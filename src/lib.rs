@@ -1,0 +1,32 @@
+//! proxy-lua-rs: a C-ABI drop-in replacement for memcached 1.6.45's
+//! `proxy_lua.c`, the Lua 5.4 binding layer of memcached's proxy.
+//!
+//! Layers, one direction only:
+//! - [`ffi`]: raw declarations (Lua C API, memcached functions, struct
+//!   mirrors generated from the configured memcached headers);
+//! - [`lua`]: Lua-stack helpers and the error-raising discipline;
+//! - [`mcplib`]: the behaviour, one function per C function;
+//! - [`exports`]: the thin C entry points under upstream's names.
+//!
+//! # Safety vocabulary
+//! `L` is a live `lua_State` owned by the calling proxy thread. Userdata
+//! pointers come from `luaL_checkudata`/`lua_newuserdatauv` with the named
+//! metatable and live while the value is on the stack or referenced.
+//! Memory that memcached frees comes from the C allocator (`libc::malloc`).
+
+#![allow(non_snake_case)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+// A panic must never unwind into memcached: the staticlib is built with
+// panic = "abort" (Cargo.toml [profile.*]). `cargo test` needs unwinding and
+// ignores the profile setting, hence the `test` exception.
+#[cfg(not(any(panic = "abort", test)))]
+compile_error!("proxy-lua-rs must be built with panic = \"abort\" (see [profile.*] in Cargo.toml)");
+
+pub mod exports;
+pub mod ffi;
+pub mod lua;
+pub mod mcplib;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,13 @@
+//! proxy_lua.c port: attach.
+
+#![allow(unused_imports)]
+
+use core::ffi::c_int;
+
+use crate::ffi::lua::lua_State;
+use crate::lua::{Error, LResult};
+
+/// Not yet ported (tracked by the port issues): raises an error naming itself.
+pub unsafe fn mcplib_attach(_L: *mut lua_State) -> LResult {
+    Err(Error::Str(c"mcplib_attach: not yet ported to proxy-lua-rs"))
+}
