@@ -59,7 +59,8 @@ pub unsafe extern "C" fn mcplib_rqu_log(rq: *mut McpRequest, rs: *mut McpResp, f
 /// `mcp.server_stats([cmd]) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_server_stats(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -69,7 +70,8 @@ pub unsafe extern "C-unwind" fn mcplib_server_stats(L: *mut lua_State) -> c_int 
 /// `mcp.register_cron(name, {func=, every=, rerun=}) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_register_cron(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -79,7 +81,8 @@ pub unsafe extern "C-unwind" fn mcplib_register_cron(L: *mut lua_State) -> c_int
 /// `mcp.schedule_config_reload() (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_schedule_config_reload(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -89,7 +92,8 @@ pub unsafe extern "C-unwind" fn mcplib_schedule_config_reload(L: *mut lua_State)
 /// `mcp.time_real_millis() (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_time_real_millis(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -99,7 +103,8 @@ pub unsafe extern "C-unwind" fn mcplib_time_real_millis(L: *mut lua_State) -> c_
 /// `mcp.time_mono_millis() (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_time_mono_millis(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -109,7 +114,8 @@ pub unsafe extern "C-unwind" fn mcplib_time_mono_millis(L: *mut lua_State) -> c_
 /// `__gc of mcp.backendwrap (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_wrap_gc(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -119,7 +125,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_wrap_gc(L: *mut lua_State) -> c_i
 /// `__gc of mcp.backend (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_gc(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -129,7 +136,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_gc(L: *mut lua_State) -> c_int {
 /// `mcp.backend(label, host, port) or mcp.backend{...} (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -139,7 +147,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend(L: *mut lua_State) -> c_int {
 /// `__gc of mcp.pool (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_pool_gc(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -149,7 +158,8 @@ pub unsafe extern "C-unwind" fn mcplib_pool_gc(L: *mut lua_State) -> c_int {
 /// `mcp.pool(backends [, opts]) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_pool(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -159,7 +169,8 @@ pub unsafe extern "C-unwind" fn mcplib_pool(L: *mut lua_State) -> c_int {
 /// `__gc of mcp.pool_proxy (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_pool_proxy_gc(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -169,7 +180,8 @@ pub unsafe extern "C-unwind" fn mcplib_pool_proxy_gc(L: *mut lua_State) -> c_int
 /// `mcp.backend_use_iothread(bool) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_use_iothread(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -179,7 +191,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_use_iothread(L: *mut lua_State) -
 /// `mcp.backend_use_tls(bool) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_use_tls(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -189,7 +202,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_use_tls(L: *mut lua_State) -> c_i
 /// `mcp.init_tls() (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_init_tls(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -199,7 +213,8 @@ pub unsafe extern "C-unwind" fn mcplib_init_tls(L: *mut lua_State) -> c_int {
 /// `mcp.tcp_keepalive(bool) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_tcp_keepalive(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -209,7 +224,8 @@ pub unsafe extern "C-unwind" fn mcplib_tcp_keepalive(L: *mut lua_State) -> c_int
 /// `mcp.backend_failure_limit(n) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_failure_limit(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -219,7 +235,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_failure_limit(L: *mut lua_State) 
 /// `mcp.backend_depth_limit(n) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_depth_limit(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -229,7 +246,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_depth_limit(L: *mut lua_State) ->
 /// `mcp.backend_connect_timeout(seconds) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_connect_timeout(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -239,7 +257,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_connect_timeout(L: *mut lua_State
 /// `mcp.backend_retry_waittime(seconds) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_retry_waittime(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -249,7 +268,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_retry_waittime(L: *mut lua_State)
 /// `mcp.backend_retry_timeout(seconds), alias of backend_retry_waittime (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_retry_timeout(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -259,7 +279,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_retry_timeout(L: *mut lua_State) 
 /// `mcp.backend_read_timeout(seconds) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_read_timeout(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -269,7 +290,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_read_timeout(L: *mut lua_State) -
 /// `mcp.backend_flap_time(seconds) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_flap_time(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -279,7 +301,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_flap_time(L: *mut lua_State) -> c
 /// `mcp.backend_flap_backoff_ramp(factor) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_flap_backoff_ramp(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -289,7 +312,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_flap_backoff_ramp(L: *mut lua_Sta
 /// `mcp.backend_flap_backoff_max(seconds) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_backend_flap_backoff_max(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -299,7 +323,8 @@ pub unsafe extern "C-unwind" fn mcplib_backend_flap_backoff_max(L: *mut lua_Stat
 /// `mcp.luagc_ratio(ratio) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_luagc_ratio(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -309,7 +334,8 @@ pub unsafe extern "C-unwind" fn mcplib_luagc_ratio(L: *mut lua_State) -> c_int {
 /// `mcp.stat_limit(n) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_stat_limit(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -319,7 +345,8 @@ pub unsafe extern "C-unwind" fn mcplib_stat_limit(L: *mut lua_State) -> c_int {
 /// `mcp.active_req_limit(n) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_active_req_limit(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -329,7 +356,8 @@ pub unsafe extern "C-unwind" fn mcplib_active_req_limit(L: *mut lua_State) -> c_
 /// `mcp.buffer_memory_limit(kilobytes) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_buffer_memory_limit(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -339,7 +367,8 @@ pub unsafe extern "C-unwind" fn mcplib_buffer_memory_limit(L: *mut lua_State) ->
 /// `mcp.attach(cmd, func_or_funcgen [, tag]) (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_attach(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -349,7 +378,8 @@ pub unsafe extern "C-unwind" fn mcplib_attach(L: *mut lua_State) -> c_int {
 /// `mcp.log(msg) (config VM)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is the config VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_ct_log(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -359,7 +389,8 @@ pub unsafe extern "C-unwind" fn mcplib_ct_log(L: *mut lua_State) -> c_int {
 /// `mcp.log(msg) (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_log(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -369,7 +400,8 @@ pub unsafe extern "C-unwind" fn mcplib_log(L: *mut lua_State) -> c_int {
 /// `mcp.log_req(req, res, detail, cfd) (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_log_req(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.
@@ -379,7 +411,8 @@ pub unsafe extern "C-unwind" fn mcplib_log_req(L: *mut lua_State) -> c_int {
 /// `mcp.log_reqsample(ms, rate, allerr, req, res, detail, cfd) (worker VMs)`
 ///
 /// # Safety
-/// See the module documentation.
+/// `L` is a worker VM set up by `proxy_register_libs`; call it as Lua calls a
+/// `lua_CFunction` (arguments on the stack). Raises Lua errors like upstream.
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn mcplib_log_reqsample(L: *mut lua_State) -> c_int {
     // SAFETY: called by Lua with a live state.

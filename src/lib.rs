@@ -24,8 +24,11 @@
 compile_error!("proxy-lua-rs must be built with panic = \"abort\" (see [profile.*] in Cargo.toml)");
 
 pub mod exports;
+/// cbindgen:ignore
 pub mod ffi;
+/// cbindgen:ignore
 pub mod lua;
+/// cbindgen:ignore
 pub mod mcplib;
 
 #[cfg(test)]

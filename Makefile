@@ -1,0 +1,76 @@
+# proxy-lua-rs: top-level entry points (see README.md).
+#
+#   make run     build memcached with proxy-lua-rs, run it as a proxy on the
+#                example config, print a set/get round trip, serve until
+#                interrupted (make run ONESHOT=1: exit after the round trip)
+#   make test    every test: link checks, cargo tests (both layouts), C tests
+#                (both layouts), header check, layout-mismatch test, upstream
+#                t/proxy*.t conformance on memcached-debug and memcached
+#   make tree    only build build/memcached-1.6.45/
+#   make header  regenerate include/proxy_lua_rs.h
+
+SHELL := /bin/bash
+export PATH := $(PATH):$(HOME)/.cargo/bin
+MEMCACHED_VERSION ?= 1.6.45
+TREE := build/memcached-$(MEMCACHED_VERSION)
+LAYOUTS := memcached-debug memcached
+
+.PHONY: all tree run test check-link cargo-test c-tests check-header header \
+        layout-mismatch conformance conformance-debug conformance-prod clean
+
+all: tree
+
+tree:
+	scripts/build-tree.sh
+
+run: tree
+	scripts/run-example.sh
+
+test: tree
+	$(MAKE) --no-print-directory check-link
+	$(MAKE) --no-print-directory check-header
+	$(MAKE) --no-print-directory cargo-test
+	$(MAKE) --no-print-directory c-tests
+	$(MAKE) --no-print-directory layout-mismatch
+	$(MAKE) --no-print-directory conformance
+	@echo "make test: all tests passed"
+
+check-link:
+	scripts/check-link.sh
+
+# cargo test once per layout (the build script measures the structs with the
+# flags of that binary), each in its own target dir.
+cargo-test:
+	@set -e; for l in $(LAYOUTS); do \
+	  echo "== cargo test ($$l layout)"; \
+	  eval "$$(scripts/tree-env.sh $$l)"; \
+	  cargo test --locked --target-dir target/test-$$l; \
+	done
+
+c-tests:
+	@set -e; for l in $(LAYOUTS); do echo "== c-tests ($$l layout)"; c-tests/run.sh $$l; done
+
+header:
+	cargo run --locked -q -p gen-header -- . include/proxy_lua_rs.h
+
+check-header:
+	@mkdir -p target
+	cargo run --locked -q -p gen-header -- . target/proxy_lua_rs.h.new
+	@if ! diff -u include/proxy_lua_rs.h target/proxy_lua_rs.h.new; then \
+	  echo "check-header: include/proxy_lua_rs.h is stale: run 'make header' and commit it" >&2; exit 1; fi
+	@echo "check-header: include/proxy_lua_rs.h is up to date"
+	@head -3 Cargo.lock | grep -q '^version = 3$$' || { echo "check-header: Cargo.lock must be lockfile version 3" >&2; exit 1; }
+
+layout-mismatch:
+	scripts/test-layout-mismatch.sh memcached-debug
+
+conformance: conformance-debug conformance-prod
+
+conformance-debug:
+	scripts/conformance.sh memcached-debug
+
+conformance-prod:
+	scripts/conformance.sh memcached
+
+clean:
+	rm -rf build target

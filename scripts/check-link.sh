@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Checks, on both built binaries, that proxy-lua-rs is what they link:
+# - our proxy_register_libs (and every mcplib_* export) is defined;
+# - nothing compiled from proxy_lua.c is in the binary (its static helper
+#   symbols, its object file name, its source file name in the debug info);
+# - exactly one Lua: one lua_newstate, and it is memcached's 5.4.3;
+# - the archive exports nothing unprefixed besides upstream's names, our
+#   proxy_lua_rs_* helpers and Rust's own rust_eh_personality;
+# - the archive was built with LTO and panic=abort.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TREE="${MCP_TREE:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}"
+fail=0
+err() { echo "check-link: FAIL: $*" >&2; fail=1; }
+
+expected_exports=$( { echo proxy_register_libs; echo mcplib_pool_proxy_call_helper; echo mcplib_rqu_log;
+  grep -o '^int mcplib_[a-z_]*(lua_State \*L);' "$ROOT/include/proxy_lua_rs.h" | sed 's/^int \(mcplib_[a-z_]*\)(.*/\1/'; } | sort)
+n_expected=$(echo "$expected_exports" | wc -l)
+
+for bin in memcached memcached-debug; do
+  fail_before=$fail
+  exe="$TREE/$bin"
+  archive="$TREE/proxy-lua-rs/$bin/release/libproxy_lua_rs.a"
+  [ -x "$exe" ] || { err "$exe missing"; continue; }
+  syms=$(nm "$exe")
+  for s in $expected_exports; do
+    grep -q " T $s\$" <<< "$syms" || err "$bin: $s not defined"
+  done
+  # proxy_lua.c's own static functions would appear as local text symbols.
+  for s in _mcplib_pool_dist _mcplib_backend_checkcache _mcplib_make_backendconn \
+           mcp_key_hash_filter_stop mcp_key_hash_filter_tag _mcplib_append_stats proxy_register_startarg; do
+    if grep -q " [tT] $s\(\.part\.[0-9]*\)\?\$" <<< "$syms"; then err "$bin: $s from proxy_lua.c is linked"; fi
+  done
+  if strings -a "$exe" | grep -q -E '(^|/)proxy_lua\.c$|memcached(_debug)?-proxy_lua\.o'; then
+    err "$bin: debug info names proxy_lua.c"
+  fi
+  [ ! -e "$TREE/memcached-proxy_lua.o" ] && [ ! -e "$TREE/memcached_debug-proxy_lua.o" ] || err "proxy_lua.c was compiled"
+  n_lua=$(grep -c " T lua_newstate$" <<< "$syms" || true)
+  [ "$n_lua" = 1 ] || err "$bin: $n_lua definitions of lua_newstate (want exactly 1)"
+  versions=$(strings -a "$exe" | { grep -o -E 'Lua 5\.[0-9]+\.[0-9]+' || true; } | sort -u | tr '\n' ' ')
+  [ "$versions" = "Lua 5.4.3 " ] || err "$bin: Lua version strings '$versions' (want only memcached's Lua 5.4.3)"
+  # our archive's unprefixed exports
+  extra=$(nm -g --defined-only "$archive" 2>/dev/null | awk 'NF==3 && $2 != "W" && $2 != "V" {print $3}' \
+    | grep -v -E '^(_ZN|_R|__|DW\.ref\.)' | sort -u \
+    | grep -v -x -F -f <(echo "$expected_exports"; echo proxy_lua_rs_host_is_memcached_debug; \
+                         echo proxy_lua_rs_host_symbol_size; echo rust_eh_personality) || true)
+  [ -z "$extra" ] || err "$bin archive exports unexpected symbols: $(echo $extra)"
+  # LTO: the whole crate graph is one object (plus the C helper and
+  # compiler-builtins); without LTO std's objects are separate members.
+  if ar t "$archive" | grep -q -E '^std-[0-9a-f]+\.'; then err "$bin archive was not built with LTO"; fi
+  if ar t "$archive" | grep -q -E '^panic_unwind-'; then err "$bin archive contains panic_unwind (panic=abort required)"; fi
+  [ $fail = $fail_before ] && echo "check-link: $bin links proxy-lua-rs ($n_expected exports), no proxy_lua.c object, one Lua ($versions)"
+done
+exit $fail
