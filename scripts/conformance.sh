@@ -14,13 +14,13 @@
 # only debug builds accept; the harness always adds it).
 #
 # Environment: MCP_TREE (the built tree), MCP_CONFORMANCE_TIMEOUT (seconds
-# per file, default 600), MCP_CONFORMANCE_LOGS (log dir).
+# per file, default 240), MCP_CONFORMANCE_LOGS (log dir).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TREE="${MCP_TREE:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}"
 which="${1:-memcached-debug}"
 shift || true
-TIMEOUT="${MCP_CONFORMANCE_TIMEOUT:-600}"
+TIMEOUT="${MCP_CONFORMANCE_TIMEOUT:-240}"
 LOGS="${MCP_CONFORMANCE_LOGS:-$ROOT/target/conformance/$which}"
 XFAIL_FILE="${MCP_XFAIL_FILE:-$ROOT/conformance/expected-failures-$which.txt}"
 

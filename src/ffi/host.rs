@@ -92,6 +92,8 @@ unsafe extern "C-unwind" {
 unsafe extern "C" {
     pub static mut settings: Settings;
     pub static logger_key: libc::pthread_key_t;
+    /// C stdio's stderr (upstream writes its warnings there).
+    pub static mut stderr: *mut libc::FILE;
 }
 
 // build-support/host_check.c

@@ -14,7 +14,14 @@ use crate::exports::proxy_register_libs;
 use crate::ffi::host::*;
 use crate::ffi::lua::*;
 
+mod attach;
+mod backend;
+mod cron;
+mod logging;
+mod pool;
 mod registration;
+mod stats;
+mod tunables;
 
 /// The stand-ins keep process-wide state (settings, threads, the log):
 /// tests that touch it run one at a time.
@@ -133,6 +140,21 @@ impl Vm {
         match self.run(code) {
             Ok(v) => panic!("{code:?} should have failed, returned {v:?}"),
             Err(e) => e,
+        }
+    }
+
+    /// Evaluates `expr` (keep the value referenced, e.g. in a global) and
+    /// returns its userdata pointer.
+    pub fn ud<T>(&self, expr: &str) -> *mut T {
+        let c = CString::new(format!("return {expr}")).unwrap();
+        unsafe {
+            let L = self.L;
+            assert_eq!(luaL_loadstring(L, c.as_ptr()), LUA_OK);
+            assert_eq!(lua_pcall(L, 0, 1, 0), LUA_OK, "{expr}: {}", tostr(L, -1));
+            let p = lua_touserdata(L, -1) as *mut T;
+            lua_pop(L, 1);
+            assert!(!p.is_null(), "{expr} is not a userdata");
+            p
         }
     }
 

@@ -338,3 +338,55 @@ void mcp_test_set_threads(LIBEVENT_THREAD **threads, int n) {
 void mcp_test_set_startarg(const char *arg) {
     settings.proxy_startarg = arg ? strdup(arg) : NULL;
 }
+
+/* ---- verbatim copies of upstream 1.6.45 proxy_lua.c helpers, as the
+ * reference the Rust port is compared with ---- */
+static inline uint32_t ref_rotl(const uint32_t x, int k) {
+    return (x << k) | (x >> (32 - k));
+}
+uint32_t mcp_test_ref_nextrand(uint32_t *s) {
+    const uint32_t result = ref_rotl(s[0] + s[3], 7) + s[0];
+    const uint32_t t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = ref_rotl(s[3], 11);
+    return result;
+}
+const char *mcp_test_ref_filter_stop(const char *conf, const char *key, size_t klen, size_t *newlen) {
+    char temp[KEY_MAX_LENGTH+1];
+    *newlen = klen;
+    if (klen > KEY_MAX_LENGTH) {
+        return key;
+    }
+    memcpy(temp, key, klen);
+    temp[klen] = '\0';
+    char *found = strstr(temp, conf);
+    if (found) {
+        *newlen = found - temp;
+    }
+    return key;
+}
+const char *mcp_test_ref_filter_tag(const char *conf, const char *key, size_t klen, size_t *newlen) {
+    *newlen = klen;
+    const char *t1 = memchr(key, conf[0], klen);
+    if (t1) {
+        size_t remain = klen - (t1 - key);
+        if (remain > 1) {
+            const char *t2 = memchr(t1+1, conf[1], remain-1);
+            if (t2) {
+                *newlen = t2 - t1 - 1;
+                return t1+1;
+            }
+        }
+    }
+    return key;
+}
+uint64_t mcp_test_ref_xxh3(const void *key, size_t len, uint64_t seed) {
+    return XXH3_64bits_withSeed(key, len, seed);
+}
+uint64_t mcp_test_ref_xxh3_noseed(const void *key, size_t len) {
+    return XXH3_64bits(key, len);
+}
