@@ -158,6 +158,16 @@ impl Vm {
         }
     }
 
+    /// Runs a chunk that must fail with a `luaL_argerror`-style message
+    /// (which Lua prefixes with the chunk position); returns it without the
+    /// prefix.
+    pub fn argerr(&self, code: &str) -> String {
+        let e = self.err(code);
+        let rest = e.strip_prefix("[string \"").unwrap_or_else(|| panic!("{code:?}: no position prefix in {e:?}"));
+        let i = rest.find("\"]:1: ").unwrap_or_else(|| panic!("{code:?}: no position prefix in {e:?}"));
+        rest[i + 6..].to_string()
+    }
+
     pub fn gc(&self) {
         self.run("collectgarbage('collect'); collectgarbage('collect')").unwrap();
     }
@@ -165,7 +175,13 @@ impl Vm {
 
 impl Drop for Vm {
     fn drop(&mut self) {
-        unsafe { lua_close(self.L) };
+        unsafe {
+            // backends must have reached their event thread before their
+            // wrappers are collected (upstream asserts it in debug builds).
+            ts::mcp_test_drain_all(self.ctx as *mut c_void);
+            lua_close(self.L);
+            ts::mcp_test_drain_all(self.ctx as *mut c_void);
+        }
     }
 }
 

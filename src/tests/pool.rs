@@ -105,7 +105,7 @@ fn iothread_pool_and_options() {
             assert_eq!((*bec).connect_flags, MCMC_OPTION_NONBLOCK | MCMC_OPTION_TCP_KEEPALIVE);
         }
     }
-    assert_eq!(vm.err("mcp.pool({}, { iothread = 1 })"), "bad argument #-1 to 'pool' (boolean expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, { iothread = 1 })"), "bad argument #-1 to 'pool' (boolean expected, got number)");
     // backend_use_iothread sets the default
     vm.run("mcp.backend_use_iothread(true) P2 = mcp.pool({ mcp.backend('b9', 'h', '1') })").unwrap();
     let p2 = vm.ud::<McpPool>("P2");
@@ -156,7 +156,7 @@ fn backend_cache_reuse_rules() {
     assert_eq!(
         vm.eval("local _, c = debug.getupvalue(mcp.pool, 1) local k = {} for key in pairs(c) do k[#k+1] = key end \
                  table.sort(k) return table.concat(k, ' ')"),
-        "pfx:w0:b1 :w0:b1 :w0:t"
+        ":w0:b1 :w0:t pfx:w0:b1"
     );
 }
 
@@ -193,9 +193,9 @@ fn dist_options() {
     unsafe { assert!((*p).phc.selector_func.is_some()) };
     // a custom distribution gets the pool table and the options
     vm.run(
-        "SEEN = nil
+        "SEEN = nil JUMP = mcp.dist_jump_hash
          D = { new = function(pool, opts) SEEN = #pool .. ':' .. pool[2].id .. ':' .. pool[2].addr .. ':' .. pool[2].port .. ':' .. tostring(opts.marker)
-               return mcp.dist_jump_hash.new(pool, opts) end }
+               return JUMP.new(pool, opts) end }
          P = mcp.pool({ mcp.backend('b1', 'h1', '1'), mcp.backend('b2', 'h2', '2') }, { dist = D, marker = 'm' })",
     )
     .unwrap();
@@ -210,11 +210,11 @@ fn dist_options() {
     // __index = mt, so opts.marker is nil.
     assert_eq!(vm.eval("return SEEN"), "2:2:h2:2:nil");
     assert_eq!(vm.err("mcp.pool({}, { dist = { } })"), "key distribution object missing 'new' function");
-    assert_eq!(vm.err("mcp.pool({}, { dist = 5 })"), "bad argument #-1 to 'pool' (table expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, { dist = 5 })"), "bad argument #-1 to 'pool' (table expected, got number)");
     assert_eq!(vm.err("mcp.pool({}, { dist = { new = function() error('boom', 0) end } })"), "boom");
     assert_eq!(
-        vm.err("mcp.pool({}, { dist = { new = function() return 1, 2 end } })"),
-        "bad argument #-1 to 'pool' (light userdata expected, got number)"
+        vm.argerr("mcp.pool({}, { dist = { new = function() return 1, 2 end } })"),
+        "bad argument #-1 to 'pool' (userdata expected, got number)"
     );
 }
 
@@ -224,7 +224,7 @@ fn filter_hash_seed_options() {
     let s = setup(1);
     let vm = &s.vm;
     assert_eq!(vm.err("mcp.pool({}, { filter = 'bogus' })"), "unknown hash filter specified: bogus\n");
-    assert_eq!(vm.err("mcp.pool({}, { filter = 5 })"), "bad argument #-1 to 'pool' (string expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, { filter = 5 })"), "bad argument #-1 to 'pool' (string expected, got number)");
     assert_eq!(vm.err("mcp.pool({}, { filter = 'stop' })"), "hash filter requires 'filter_conf' string");
     assert_eq!(vm.err("mcp.pool({}, { filter = 'stop', filter_conf = 12 })"), "hash filter requires 'filter_conf' string");
     assert_eq!(vm.err("mcp.pool({}, { filter = 'tags', filter_conf = '{' })"), "hash filter conf must be between 2 and 5 characters");
@@ -246,11 +246,11 @@ fn filter_hash_seed_options() {
         let h = (*p).key_hasher.unwrap();
         assert_eq!(h(b"key".as_ptr() as *const c_void, 3, 7), mcp_key_hash_xxh3(b"key".as_ptr() as *const c_void, 3, 7));
     }
-    assert_eq!(vm.err("mcp.pool({}, { seed = 5 })"), "bad argument #-1 to 'pool' (string expected, got number)");
-    assert_eq!(vm.err("mcp.pool({}, { hash = 5 })"), "bad argument #-1 to 'pool' (light userdata expected, got number)");
-    assert_eq!(vm.err("mcp.pool({}, 5)"), "bad argument #2 to 'pool' (table expected, got number)");
-    assert_eq!(vm.err("mcp.pool(5)"), "bad argument #1 to 'pool' (table expected, got number)");
-    assert_eq!(vm.err("mcp.pool({ 5 })"), "bad argument #-1 to 'pool' (mcp.backend expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, { seed = 5 })"), "bad argument #-1 to 'pool' (string expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, { hash = 5 })"), "bad argument #-1 to 'pool' (userdata expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, 5)"), "bad argument #2 to 'pool' (table expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool(5)"), "bad argument #1 to 'pool' (table expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({ 5 })"), "bad argument #-1 to 'pool' (mcp.backend expected, got number)");
     // an explicit nil second argument is the no-options form
     vm.run("P = mcp.pool({ mcp.backend('b', 'h', '1') }, nil)").unwrap();
 }
@@ -263,7 +263,7 @@ fn beprefix_is_clamped() {
     vm.run("P = mcp.pool({}, { beprefix = string.rep('p', 600) })").unwrap();
     let p = vm.ud::<McpPool>("P");
     unsafe { assert_eq!(cstr_buf(&(*p).beprefix).len(), 511) };
-    assert_eq!(vm.err("mcp.pool({}, { beprefix = 1 })"), "bad argument #-1 to 'pool' (string expected, got number)");
+    assert_eq!(vm.argerr("mcp.pool({}, { beprefix = 1 })"), "bad argument #-1 to 'pool' (string expected, got number)");
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn boolean_setters() {
     vm.run("mcp.backend_use_iothread(false) mcp.tcp_keepalive(false)").unwrap();
     unsafe { assert!(!(*vm.ctx).tunables.use_iothread && !(*vm.ctx).tunables.tcp_keepalive) };
     for f in ["backend_use_iothread", "tcp_keepalive", "backend_use_tls"] {
-        assert_eq!(vm.err(&format!("mcp.{f}(1)")), format!("bad argument #-1 to '{f}' (boolean expected, got number)"));
+        assert_eq!(vm.argerr(&format!("mcp.{f}(1)")), format!("bad argument #-1 to '{f}' (boolean expected, got number)"));
     }
     // setters read the top of the stack, not argument 1
     vm.run("mcp.tcp_keepalive(1, true)").unwrap();
@@ -47,7 +47,7 @@ fn limits_and_timeouts() {
     }
     assert_eq!(vm.err("mcp.backend_failure_limit(-1)"), "backend_failure_limit must be >= 0");
     assert_eq!(vm.err("mcp.backend_depth_limit(-1)"), "backend_depth_limit must be >= 0");
-    assert_eq!(vm.err("mcp.backend_depth_limit(1.5)"), "bad argument #-1 to 'backend_depth_limit' (number has no integer representation)");
+    assert_eq!(vm.argerr("mcp.backend_depth_limit(1.5)"), "bad argument #-1 to 'backend_depth_limit' (number has no integer representation)");
 
     vm.run("mcp.backend_connect_timeout(1.5) mcp.backend_read_timeout(0.25) mcp.backend_flap_time(30.000001)").unwrap();
     unsafe {
@@ -60,7 +60,7 @@ fn limits_and_timeouts() {
     unsafe { assert_eq!(((*vm.ctx).tunables.retry.tv_sec, (*vm.ctx).tunables.retry.tv_usec), (3, 0)) };
     vm.run("mcp.backend_retry_timeout(0.1)").unwrap();
     unsafe { assert_eq!((*vm.ctx).tunables.retry.tv_sec, 1) };
-    assert_eq!(vm.err("mcp.backend_read_timeout('x')"), "bad argument #-1 to 'backend_read_timeout' (number expected, got string)");
+    assert_eq!(vm.argerr("mcp.backend_read_timeout('x')"), "bad argument #-1 to 'backend_read_timeout' (number expected, got string)");
 
     vm.run("mcp.backend_flap_backoff_ramp(1.05)").unwrap();
     unsafe { assert_eq!((*vm.ctx).tunables.flap_backoff_ramp, 1.1f32) };
@@ -108,5 +108,5 @@ fn request_and_buffer_limits() {
     unsafe { assert_eq!((*vm.ctx).buffer_memory_limit, u64::MAX) };
     vm.run("mcp.buffer_memory_limit(10)").unwrap();
     unsafe { assert_eq!((*vm.ctx).buffer_memory_limit, 10 * 1024 / 4) };
-    assert_eq!(vm.err("mcp.active_req_limit('x')"), "bad argument #-1 to 'active_req_limit' (number expected, got string)");
+    assert_eq!(vm.argerr("mcp.active_req_limit('x')"), "bad argument #-1 to 'active_req_limit' (number expected, got string)");
 }

@@ -390,3 +390,24 @@ uint64_t mcp_test_ref_xxh3(const void *key, size_t len, uint64_t seed) {
 uint64_t mcp_test_ref_xxh3_noseed(const void *key, size_t len) {
     return XXH3_64bits(key, len);
 }
+
+/* Give the calling thread a logger (GET_LOGGER()), as memcached does for
+ * its config thread. */
+void mcp_test_set_thread_logger(uint16_t eflags) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    extern void mk(void);
+    pthread_once(&once, mk);
+    logger *l = calloc(1, sizeof(logger));
+    l->eflags = eflags;
+    pthread_setspecific(logger_key, l);
+}
+void mk(void) { pthread_key_create(&logger_key, NULL); }
+
+/* Hand every queued backend to its (pretend) event thread: what the real
+ * event threads do before a config VM can collect them. */
+void mcp_test_drain_all(proxy_ctx_t *ctx) {
+    if (ctx && ctx->proxy_io_thread) mcp_test_event_thread_drain(ctx->proxy_io_thread);
+    for (int i = 0; test_threads && i < settings.num_threads; i++) {
+        mcp_test_event_thread_drain(test_threads[i]->proxy_event_thread);
+    }
+}

@@ -48,3 +48,11 @@ unsafe extern "C" {
     pub fn mcp_test_ref_xxh3(key: *const c_void, len: usize, seed: u64) -> u64;
     pub fn mcp_test_ref_xxh3_noseed(key: *const c_void, len: usize) -> u64;
 }
+
+unsafe extern "C" {
+    pub fn mcp_test_set_thread_logger(eflags: u16);
+}
+
+unsafe extern "C" {
+    pub fn mcp_test_drain_all(ctx: *mut c_void);
+}
