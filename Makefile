@@ -3,9 +3,12 @@
 #   make run     build memcached with proxy-lua-rs, run it as a proxy on the
 #                example config, print a set/get round trip, serve until
 #                interrupted (make run ONESHOT=1: exit after the round trip)
-#   make test    every test: link checks, cargo tests (both layouts), C tests
-#                (both layouts), header check, layout-mismatch test, upstream
-#                t/proxy*.t conformance on memcached-debug and memcached
+#   make test    every test: link checks, header check, cargo tests and C
+#                tests (both layouts), layout-mismatch test, our own tests/
+#                and upstream's t/proxy*.t on memcached-debug and memcached,
+#                then the sanitizer run (make test-asan)
+#   make test-asan  memcached's C built with -fsanitize=address,undefined,
+#                the whole proxy suite against it
 #   make tree    only build build/memcached-1.6.45/
 #   make header  regenerate include/proxy_lua_rs.h
 
@@ -16,7 +19,8 @@ TREE := build/memcached-$(MEMCACHED_VERSION)
 LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
-        layout-mismatch conformance conformance-debug conformance-prod clean
+        layout-mismatch own-tests conformance conformance-debug conformance-prod \
+        test-asan clean
 
 all: tree
 
@@ -32,7 +36,9 @@ test: tree
 	$(MAKE) --no-print-directory cargo-test
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory layout-mismatch
+	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory test-asan
 	@echo "make test: all tests passed"
 
 check-link:
@@ -64,6 +70,10 @@ check-header:
 layout-mismatch:
 	scripts/test-layout-mismatch.sh memcached-debug
 
+own-tests:
+	scripts/own-tests.sh memcached-debug
+	scripts/own-tests.sh memcached
+
 conformance: conformance-debug conformance-prod
 
 conformance-debug:
@@ -71,6 +81,9 @@ conformance-debug:
 
 conformance-prod:
 	scripts/conformance.sh memcached
+
+test-asan:
+	scripts/test-asan.sh
 
 clean:
 	rm -rf build target

@@ -7,7 +7,8 @@
 # library when its sources change).
 #
 # Environment: MEMCACHED_VERSION (1.6.45), MCP_CONFIGURE_EXTRA (extra
-# ./configure arguments), MCP_BUILD_DIR (default: <repo>/build), JOBS.
+# ./configure arguments), MCP_CFLAGS/MCP_LDFLAGS, MCP_BUILD_DIR (default:
+# <repo>/build), JOBS.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VERSION="${MEMCACHED_VERSION:-1.6.45}"
@@ -16,6 +17,10 @@ TREE="$BUILD/memcached-$VERSION"
 CACHE="${MCP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-rs}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 CONFIGURE_ARGS=(--enable-proxy --enable-tls "--with-proxy-lua-rs=$ROOT" ${MCP_CONFIGURE_EXTRA:-})
+# MCP_CFLAGS / MCP_LDFLAGS: passed to configure as CFLAGS= / LDFLAGS= (used
+# by the sanitizer build).
+[ -n "${MCP_CFLAGS:-}" ] && CONFIGURE_ARGS+=("CFLAGS=$MCP_CFLAGS")
+[ -n "${MCP_LDFLAGS:-}" ] && CONFIGURE_ARGS+=("LDFLAGS=$MCP_LDFLAGS")
 
 export PATH="$PATH:$HOME/.cargo/bin"
 "$ROOT/scripts/fetch-memcached.sh"
