@@ -9,6 +9,8 @@
 #                then the sanitizer run (make test-asan)
 #   make test-asan  memcached's C built with -fsanitize=address,undefined,
 #                the whole proxy suite against it
+#   make test-system-lua  the Debian linkage (system liblua5.4): build, link
+#                checks, proxy suite on both binaries
 #   make tree    only build build/memcached-1.6.45/
 #   make header  regenerate include/proxy_lua_rs.h
 
@@ -20,7 +22,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan clean
+        test-asan test-system-lua clean
 
 all: tree
 
@@ -39,6 +41,7 @@ test: tree
 	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-system-lua
 	@echo "make test: all tests passed"
 
 check-link:
@@ -84,6 +87,9 @@ conformance-prod:
 
 test-asan:
 	scripts/test-asan.sh
+
+test-system-lua:
+	scripts/test-system-lua.sh
 
 clean:
 	rm -rf build target

@@ -12,7 +12,16 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VERSION="${MEMCACHED_VERSION:-1.6.45}"
-BUILD="${MCP_BUILD_DIR:-$ROOT/build}"
+# MCP_LUA=system: link Debian's system liblua5.4 instead of memcached's
+# vendored Lua, as Debian's package does (its debian/patches/
+# 0006-Don-t-use-embedded-Lua.patch, then patches/debian-system-lua/).
+LUA_MODE="${MCP_LUA:-vendored}"
+case "$LUA_MODE" in
+  vendored) PATCHDIR="$ROOT/patches"; DEFAULT_BUILD="$ROOT/build" ;;
+  system) PATCHDIR="$ROOT/patches/debian-system-lua"; DEFAULT_BUILD="$ROOT/build/system-lua" ;;
+  *) echo "build-tree: MCP_LUA must be 'vendored' or 'system'" >&2; exit 2 ;;
+esac
+BUILD="${MCP_BUILD_DIR:-$DEFAULT_BUILD}"
 TREE="$BUILD/memcached-$VERSION"
 CACHE="${MCP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcp-rs}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
@@ -25,8 +34,13 @@ CONFIGURE_ARGS=(--enable-proxy --enable-tls "--with-proxy-lua-rs=$ROOT" ${MCP_CO
 export PATH="$PATH:$HOME/.cargo/bin"
 "$ROOT/scripts/fetch-memcached.sh"
 TARBALL="$CACHE/memcached_${VERSION}.orig.tar.xz"
+DEBTARBALL="$CACHE/memcached_${VERSION}-${MEMCACHED_DEBREV:-1}.debian.tar.xz"
+if [ "$LUA_MODE" = system ]; then
+  [ -f "$DEBTARBALL" ] || { echo "build-tree: MCP_LUA=system needs $DEBTARBALL" >&2; exit 1; }
+  [ -f /usr/include/lua5.4/lua.h ] || { echo "build-tree: MCP_LUA=system needs liblua5.4-dev" >&2; exit 1; }
+fi
 
-stamp_now=$( { sha256sum "$TARBALL" | cut -d' ' -f1; cat "$ROOT"/patches/*.patch | sha256sum | cut -d' ' -f1; echo "${CONFIGURE_ARGS[*]}"; } | sha256sum | cut -d' ' -f1)
+stamp_now=$( { sha256sum "$TARBALL" | cut -d' ' -f1; cat "$PATCHDIR"/*.patch | sha256sum | cut -d' ' -f1; echo "$LUA_MODE ${CONFIGURE_ARGS[*]}"; } | sha256sum | cut -d' ' -f1)
 stamp_file="$TREE/.proxy-lua-rs-stamp"
 if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$stamp_now" ]; then
   echo "build-tree: preparing $TREE" >&2
@@ -34,7 +48,13 @@ if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$stamp_now" ]; then
   mkdir -p "$BUILD"
   tar -xf "$TARBALL" -C "$BUILD"
   ( cd "$TREE"
-    for p in "$ROOT"/patches/*.patch; do
+    if [ "$LUA_MODE" = system ]; then
+      tar -xf "$DEBTARBALL" debian/patches/0006-Don-t-use-embedded-Lua.patch
+      echo "build-tree: applying Debian's 0006-Don-t-use-embedded-Lua.patch" >&2
+      patch -p1 --quiet < debian/patches/0006-Don-t-use-embedded-Lua.patch
+      rm -rf debian
+    fi
+    for p in "$PATCHDIR"/*.patch; do
       echo "build-tree: applying $(basename "$p")" >&2
       patch -p1 --quiet < "$p"
     done

@@ -10,6 +10,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TREE="${MCP_TREE:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}"
+# MCP_LUA=system: the binaries must use Debian's liblua5.4 (dynamic) and
+# define no Lua themselves.
+LUA_MODE="${MCP_LUA:-vendored}"
 fail=0
 err() { echo "check-link: FAIL: $*" >&2; fail=1; }
 
@@ -36,9 +39,17 @@ for bin in memcached memcached-debug; do
   fi
   [ ! -e "$TREE/memcached-proxy_lua.o" ] && [ ! -e "$TREE/memcached_debug-proxy_lua.o" ] || err "proxy_lua.c was compiled"
   n_lua=$(grep -c " T lua_newstate$" <<< "$syms" || true)
-  [ "$n_lua" = 1 ] || err "$bin: $n_lua definitions of lua_newstate (want exactly 1)"
   versions=$(strings -a "$exe" | { grep -o -E 'Lua 5\.[0-9]+\.[0-9]+' || true; } | sort -u | tr '\n' ' ')
-  [ "$versions" = "Lua 5.4.3 " ] || err "$bin: Lua version strings '$versions' (want only memcached's Lua 5.4.3)"
+  if [ "$LUA_MODE" = system ]; then
+    [ "$n_lua" = 0 ] || err "$bin: defines lua_newstate itself (want only the system liblua5.4)"
+    [ -z "$versions" ] || err "$bin: carries Lua version strings '$versions'"
+    n_so=$(ldd "$exe" | grep -c 'liblua5\.4\.so' || true)
+    [ "$n_so" = 1 ] || err "$bin: not linked against liblua5.4.so"
+    versions="system liblua5.4 $(dpkg-query -W -f='${Version}' liblua5.4-0 2>/dev/null || true) "
+  else
+    [ "$n_lua" = 1 ] || err "$bin: $n_lua definitions of lua_newstate (want exactly 1)"
+    [ "$versions" = "Lua 5.4.3 " ] || err "$bin: Lua version strings '$versions' (want only memcached's Lua 5.4.3)"
+  fi
   # our archive's unprefixed exports
   extra=$(nm -g --defined-only "$archive" 2>/dev/null | awk 'NF==3 && $2 != "W" && $2 != "V" {print $3}' \
     | grep -v -E '^(_ZN|_R|__|DW\.ref\.)' | sort -u \
