@@ -11,6 +11,7 @@
 #                the whole proxy suite against it
 #   make test-system-lua  the Debian linkage (system liblua5.4): build, link
 #                checks, proxy suite on both binaries
+#   make lint    cargo fmt --check, cargo clippy -D warnings
 #   make tree    only build build/memcached-1.6.45/
 #   make header  regenerate include/proxy_lua_rs.h
 
@@ -21,7 +22,7 @@ TREE := build/memcached-$(MEMCACHED_VERSION)
 LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
-        layout-mismatch own-tests conformance conformance-debug conformance-prod \
+        lint layout-mismatch own-tests conformance conformance-debug conformance-prod \
         test-asan test-system-lua clean
 
 all: tree
@@ -35,6 +36,7 @@ run: tree
 test: tree
 	$(MAKE) --no-print-directory check-link
 	$(MAKE) --no-print-directory check-header
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory cargo-test
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory layout-mismatch
@@ -59,10 +61,22 @@ cargo-test:
 c-tests:
 	@set -e; for l in $(LAYOUTS); do echo "== c-tests ($$l layout)"; c-tests/run.sh $$l; done
 
+# rustfmt and clippy (warnings are errors), with the debug layout's flags.
+lint:
+	cargo fmt --check
+	@eval "$$(scripts/tree-env.sh memcached-debug)"; \
+	  cargo clippy --locked --target-dir target/test-memcached-debug --all-targets -- -D warnings
+
 header:
 	cargo run --locked -q -p gen-header -- . include/proxy_lua_rs.h
 
-check-header:
+check-# rustfmt and clippy (warnings are errors), with the debug layout's flags.
+lint:
+	cargo fmt --check
+	@eval "$$(scripts/tree-env.sh memcached-debug)"; \
+	  cargo clippy --locked --target-dir target/test-memcached-debug --all-targets -- -D warnings
+
+header:
 	@mkdir -p target
 	cargo run --locked -q -p gen-header -- . target/proxy_lua_rs.h.new
 	@if ! diff -u include/proxy_lua_rs.h target/proxy_lua_rs.h.new; then \

@@ -36,7 +36,7 @@ use std::process::Command;
 
 #[path = "build-support/layout_spec.rs"]
 mod layout_spec;
-use layout_spec::{CONSTS, DEFINE_GROUPS, SWITCHES, STRUCTS, StructSpec};
+use layout_spec::{CONSTS, DEFINE_GROUPS, STRUCTS, SWITCHES, StructSpec};
 
 fn die(msg: &str) -> ! {
     eprintln!("\nerror: proxy-lua-rs build: {msg}\n");
@@ -59,7 +59,12 @@ fn main() {
     }
     println!("cargo::rerun-if-changed=build-support/layout_spec.rs");
     println!("cargo::rerun-if-changed=build-support/host_check.c");
-    for c in ["mcp_proxy_tls", "mcp_memcached_debug", "mcp_use_eventfd", "mcp_extstore"] {
+    for c in [
+        "mcp_proxy_tls",
+        "mcp_memcached_debug",
+        "mcp_use_eventfd",
+        "mcp_extstore",
+    ] {
         println!("cargo::rustc-check-cfg=cfg({c})");
     }
 
@@ -67,13 +72,13 @@ fn main() {
         Some(d) => PathBuf::from(d),
         None => manifest.join("build").join("memcached-1.6.45"),
     };
-    let build_dir = build_dir
-        .canonicalize()
-        .unwrap_or_else(|_| die(&format!(
+    let build_dir = build_dir.canonicalize().unwrap_or_else(|_| {
+        die(&format!(
             "memcached build directory {} not found. Build the tree first (`make tree` at the \
              top of the repository) or set MCP_MEMCACHED_BUILD_DIR to a configured memcached tree.",
             build_dir.display()
-        )));
+        ))
+    });
     let src_dir = env::var_os("MCP_MEMCACHED_SRC_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| build_dir.clone());
@@ -84,9 +89,11 @@ fn main() {
         ));
     }
     let cflags = env::var("MCP_PROBE_CFLAGS").unwrap_or_else(|_| {
-        die("MCP_PROBE_CFLAGS is not set. It must hold the exact flags memcached compiles \
+        die(
+            "MCP_PROBE_CFLAGS is not set. It must hold the exact flags memcached compiles \
              its objects with; build through memcached's make (the patch passes them) or \
-             through the top-level Makefile (`make cargo-test`).")
+             through the top-level Makefile (`make cargo-test`).",
+        )
     });
     let cc = env::var("MCP_PROBE_CC").unwrap_or_else(|_| "cc".to_string());
 
@@ -135,7 +142,9 @@ fn main() {
             probe = sh_quote(&probe_c)
         ))
         .current_dir(&build_dir);
-    let o = cmd.output().unwrap_or_else(|e| die(&format!("cannot run {cc}: {e}")));
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| die(&format!("cannot run {cc}: {e}")));
     if !o.status.success() {
         die(&format!(
             "the layout probe did not compile against {} with flags `{cflags}`:\n{}",
@@ -172,12 +181,19 @@ fn main() {
                 .or_default()
                 .push((w[2].to_string(), w[3].parse().unwrap())),
             "struct" => {
-                sizes.insert(w[1].to_string(), (w[2].parse::<usize>().unwrap(), w[3].parse::<usize>().unwrap()));
+                sizes.insert(
+                    w[1].to_string(),
+                    (w[2].parse::<usize>().unwrap(), w[3].parse::<usize>().unwrap()),
+                );
             }
             "field" => {
                 fields.insert(
                     (w[1].to_string(), w[2].to_string()),
-                    (w[3].parse().unwrap(), w[4].parse().unwrap(), w[5].parse().unwrap()),
+                    (
+                        w[3].parse().unwrap(),
+                        w[4].parse().unwrap(),
+                        w[5].parse().unwrap(),
+                    ),
                 );
             }
             _ => die(&format!("unexpected probe output line: {line}")),
@@ -249,12 +265,21 @@ fn gen_probe() -> String {
         .unwrap();
     }
     for k in CONSTS {
-        writeln!(c, "    printf(\"const\\t{}\\t%lld\\n\", (long long)({}));", k.name, k.c_expr).unwrap();
+        writeln!(
+            c,
+            "    printf(\"const\\t{}\\t%lld\\n\", (long long)({}));",
+            k.name, k.c_expr
+        )
+        .unwrap();
     }
     for g in DEFINE_GROUPS {
         for (name, expr) in g.entries {
-            writeln!(c, "    printf(\"define\\t{}\\t{}\\t%lld\\n\", (long long)({}));", g.name, name, expr)
-                .unwrap();
+            writeln!(
+                c,
+                "    printf(\"define\\t{}\\t{}\\t%lld\\n\", (long long)({}));",
+                g.name, name, expr
+            )
+            .unwrap();
         }
         if let Some(xm) = g.xmacro {
             writeln!(
@@ -309,13 +334,29 @@ fn gen_probe() -> String {
 fn is_int_type(t: &str) -> bool {
     matches!(
         t,
-        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize"
-            | "c_int" | "c_uint" | "c_long" | "c_ulong" | "c_short" | "c_ushort"
+        "i8" | "i16"
+            | "i32"
+            | "i64"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "isize"
+            | "usize"
+            | "c_int"
+            | "c_uint"
+            | "c_long"
+            | "c_ulong"
+            | "c_short"
+            | "c_ushort"
     )
 }
 
 fn is_signed_type(t: &str) -> bool {
-    matches!(t, "i8" | "i16" | "i32" | "i64" | "isize" | "c_int" | "c_long" | "c_short")
+    matches!(
+        t,
+        "i8" | "i16" | "i32" | "i64" | "isize" | "c_int" | "c_long" | "c_short"
+    )
 }
 
 fn gen_struct(
@@ -331,18 +372,28 @@ fn gen_struct(
     for f in s.fields {
         if let Some(&(off, fsz, signed)) = fields.get(&(s.c_type.to_string(), f.c.to_string())) {
             let mut ty = f.rust.to_string();
-            if let Some((ws, wf, wt)) = wrong {
-                if ws == s.c_type && wf == f.c {
-                    ty = wt.clone();
-                }
+            if let Some((ws, wf, wt)) = wrong
+                && ws == s.c_type
+                && wf == f.c
+            {
+                ty = wt.clone();
             }
             present.push((f, off, fsz, signed, ty));
         }
     }
     present.sort_by_key(|p| p.1);
 
-    writeln!(rs, "\n/// Mirror of `{}` ({} bytes, align {}): only the members proxy-lua-rs uses,", s.c_type, size, align).unwrap();
-    writeln!(rs, "/// each at the offset the layout probe measured; the rest is opaque padding.").unwrap();
+    writeln!(
+        rs,
+        "\n/// Mirror of `{}` ({} bytes, align {}): only the members proxy-lua-rs uses,",
+        s.c_type, size, align
+    )
+    .unwrap();
+    writeln!(
+        rs,
+        "/// each at the offset the layout probe measured; the rest is opaque padding."
+    )
+    .unwrap();
     writeln!(rs, "#[repr(C, align({align}))]").unwrap();
     writeln!(rs, "pub struct {} {{", s.rust).unwrap();
     let mut cur = 0usize;
@@ -380,7 +431,9 @@ fn gen_struct(
         writeln!(rs, "const _: () = assert!(::core::mem::size_of::<{ty}>() == {fsz}, \"layout mismatch: {c}.{cm}: C member is {fsz} bytes but the Rust type `{ty}` is not\");").unwrap();
         if *signed >= 0 {
             if !is_int_type(ty) {
-                die(&format!("layout mismatch: {c}.{cm}: C member is an integer but the Rust type `{ty}` is not"));
+                die(&format!(
+                    "layout mismatch: {c}.{cm}: C member is an integer but the Rust type `{ty}` is not"
+                ));
             }
             let want = *signed == 1;
             if want != is_signed_type(ty) {
@@ -392,8 +445,18 @@ fn gen_struct(
     if let Some(flex) = &s.flex {
         let (off, _, _) = fields[&(c.to_string(), flex.c.to_string())];
         writeln!(rs, "impl {n} {{").unwrap();
-        writeln!(rs, "    /// Offset of the flexible array member `{}[]` (element type `{}`).", flex.c, flex.rust).unwrap();
-        writeln!(rs, "    pub const {}_OFFSET: usize = {off};", flex.name.to_uppercase()).unwrap();
+        writeln!(
+            rs,
+            "    /// Offset of the flexible array member `{}[]` (element type `{}`).",
+            flex.c, flex.rust
+        )
+        .unwrap();
+        writeln!(
+            rs,
+            "    pub const {}_OFFSET: usize = {off};",
+            flex.name.to_uppercase()
+        )
+        .unwrap();
         writeln!(rs, "}}").unwrap();
     }
 }

@@ -40,10 +40,20 @@ pub struct DefineGroup {
 }
 
 const fn f(c: &'static str, name: &'static str, rust: &'static str) -> Field {
-    Field { c, name, rust, cond: None }
+    Field {
+        c,
+        name,
+        rust,
+        cond: None,
+    }
 }
 const fn fc(c: &'static str, name: &'static str, rust: &'static str, cond: &'static str) -> Field {
-    Field { c, name, rust, cond: Some(cond) }
+    Field {
+        c,
+        name,
+        rust,
+        cond: Some(cond),
+    }
 }
 
 /// Configure/compile switches that change layouts or code paths.
@@ -59,35 +69,151 @@ pub const SWITCHES: &[&str] = &[
 ];
 
 pub const CONSTS: &[Const] = &[
-    Const { name: "KEY_MAX_LENGTH", c_expr: "KEY_MAX_LENGTH", rust_type: "usize" },
-    Const { name: "READ_BUFFER_SIZE", c_expr: "READ_BUFFER_SIZE", rust_type: "usize" },
-    Const { name: "STAT_KEY_LEN", c_expr: "STAT_KEY_LEN", rust_type: "usize" },
-    Const { name: "MAX_LABELLEN", c_expr: "MAX_LABELLEN", rust_type: "usize" },
-    Const { name: "MAX_NAMELEN", c_expr: "MAX_NAMELEN", rust_type: "usize" },
-    Const { name: "MAX_PORTLEN", c_expr: "MAX_PORTLEN", rust_type: "usize" },
-    Const { name: "KEY_HASH_FILTER_MAX", c_expr: "KEY_HASH_FILTER_MAX", rust_type: "usize" },
-    Const { name: "MAX_USTATS_DEFAULT", c_expr: "MAX_USTATS_DEFAULT", rust_type: "i32" },
-    Const { name: "BE_IOV_MAX", c_expr: "BE_IOV_MAX", rust_type: "usize" },
-    Const { name: "LOG_PROXYREQS", c_expr: "LOG_PROXYREQS", rust_type: "u16" },
-    Const { name: "LOG_PROXYUSER", c_expr: "LOG_PROXYUSER", rust_type: "u16" },
-    Const { name: "LOGGER_PROXY_USER", c_expr: "LOGGER_PROXY_USER", rust_type: "i32" },
-    Const { name: "LOGGER_PROXY_REQ", c_expr: "LOGGER_PROXY_REQ", rust_type: "i32" },
-    Const { name: "MCMC_OK", c_expr: "MCMC_OK", rust_type: "i32" },
-    Const { name: "MCMC_CODE_END", c_expr: "MCMC_CODE_END", rust_type: "i32" },
-    Const { name: "MCMC_OPTION_BLANK", c_expr: "MCMC_OPTION_BLANK", rust_type: "i32" },
-    Const { name: "MCMC_OPTION_NONBLOCK", c_expr: "MCMC_OPTION_NONBLOCK", rust_type: "i32" },
-    Const { name: "MCMC_OPTION_TCP_KEEPALIVE", c_expr: "MCMC_OPTION_TCP_KEEPALIVE", rust_type: "i32" },
-    Const { name: "RQUEUE_R_GOOD", c_expr: "RQUEUE_R_GOOD", rust_type: "i32" },
-    Const { name: "RQUEUE_R_OK", c_expr: "RQUEUE_R_OK", rust_type: "i32" },
-    Const { name: "RQUEUE_R_ANY", c_expr: "RQUEUE_R_ANY", rust_type: "i32" },
-    Const { name: "CMD_MN", c_expr: "CMD_MN", rust_type: "i64" },
-    Const { name: "CMD_SIZE", c_expr: "CMD_SIZE", rust_type: "i64" },
-    Const { name: "CMD_ANY", c_expr: "CMD_ANY", rust_type: "i64" },
-    Const { name: "CMD_ANY_STORAGE", c_expr: "CMD_ANY_STORAGE", rust_type: "i64" },
-    Const { name: "CMD_END_STORAGE", c_expr: "CMD_END_STORAGE", rust_type: "i64" },
-    Const { name: "MCP_BACKEND_UPVALUE", c_expr: "MCP_BACKEND_UPVALUE", rust_type: "i32" },
-    Const { name: "MCP_BACKEND_READ", c_expr: "mcp_backend_read", rust_type: "u32" },
-    Const { name: "LUA_EXTRASPACE", c_expr: "LUA_EXTRASPACE", rust_type: "usize" },
+    Const {
+        name: "KEY_MAX_LENGTH",
+        c_expr: "KEY_MAX_LENGTH",
+        rust_type: "usize",
+    },
+    Const {
+        name: "READ_BUFFER_SIZE",
+        c_expr: "READ_BUFFER_SIZE",
+        rust_type: "usize",
+    },
+    Const {
+        name: "STAT_KEY_LEN",
+        c_expr: "STAT_KEY_LEN",
+        rust_type: "usize",
+    },
+    Const {
+        name: "MAX_LABELLEN",
+        c_expr: "MAX_LABELLEN",
+        rust_type: "usize",
+    },
+    Const {
+        name: "MAX_NAMELEN",
+        c_expr: "MAX_NAMELEN",
+        rust_type: "usize",
+    },
+    Const {
+        name: "MAX_PORTLEN",
+        c_expr: "MAX_PORTLEN",
+        rust_type: "usize",
+    },
+    Const {
+        name: "KEY_HASH_FILTER_MAX",
+        c_expr: "KEY_HASH_FILTER_MAX",
+        rust_type: "usize",
+    },
+    Const {
+        name: "MAX_USTATS_DEFAULT",
+        c_expr: "MAX_USTATS_DEFAULT",
+        rust_type: "i32",
+    },
+    Const {
+        name: "BE_IOV_MAX",
+        c_expr: "BE_IOV_MAX",
+        rust_type: "usize",
+    },
+    Const {
+        name: "LOG_PROXYREQS",
+        c_expr: "LOG_PROXYREQS",
+        rust_type: "u16",
+    },
+    Const {
+        name: "LOG_PROXYUSER",
+        c_expr: "LOG_PROXYUSER",
+        rust_type: "u16",
+    },
+    Const {
+        name: "LOGGER_PROXY_USER",
+        c_expr: "LOGGER_PROXY_USER",
+        rust_type: "i32",
+    },
+    Const {
+        name: "LOGGER_PROXY_REQ",
+        c_expr: "LOGGER_PROXY_REQ",
+        rust_type: "i32",
+    },
+    Const {
+        name: "MCMC_OK",
+        c_expr: "MCMC_OK",
+        rust_type: "i32",
+    },
+    Const {
+        name: "MCMC_CODE_END",
+        c_expr: "MCMC_CODE_END",
+        rust_type: "i32",
+    },
+    Const {
+        name: "MCMC_OPTION_BLANK",
+        c_expr: "MCMC_OPTION_BLANK",
+        rust_type: "i32",
+    },
+    Const {
+        name: "MCMC_OPTION_NONBLOCK",
+        c_expr: "MCMC_OPTION_NONBLOCK",
+        rust_type: "i32",
+    },
+    Const {
+        name: "MCMC_OPTION_TCP_KEEPALIVE",
+        c_expr: "MCMC_OPTION_TCP_KEEPALIVE",
+        rust_type: "i32",
+    },
+    Const {
+        name: "RQUEUE_R_GOOD",
+        c_expr: "RQUEUE_R_GOOD",
+        rust_type: "i32",
+    },
+    Const {
+        name: "RQUEUE_R_OK",
+        c_expr: "RQUEUE_R_OK",
+        rust_type: "i32",
+    },
+    Const {
+        name: "RQUEUE_R_ANY",
+        c_expr: "RQUEUE_R_ANY",
+        rust_type: "i32",
+    },
+    Const {
+        name: "CMD_MN",
+        c_expr: "CMD_MN",
+        rust_type: "i64",
+    },
+    Const {
+        name: "CMD_SIZE",
+        c_expr: "CMD_SIZE",
+        rust_type: "i64",
+    },
+    Const {
+        name: "CMD_ANY",
+        c_expr: "CMD_ANY",
+        rust_type: "i64",
+    },
+    Const {
+        name: "CMD_ANY_STORAGE",
+        c_expr: "CMD_ANY_STORAGE",
+        rust_type: "i64",
+    },
+    Const {
+        name: "CMD_END_STORAGE",
+        c_expr: "CMD_END_STORAGE",
+        rust_type: "i64",
+    },
+    Const {
+        name: "MCP_BACKEND_UPVALUE",
+        c_expr: "MCP_BACKEND_UPVALUE",
+        rust_type: "i32",
+    },
+    Const {
+        name: "MCP_BACKEND_READ",
+        c_expr: "mcp_backend_read",
+        rust_type: "u32",
+    },
+    Const {
+        name: "LUA_EXTRASPACE",
+        c_expr: "LUA_EXTRASPACE",
+        rust_type: "usize",
+    },
 ];
 
 /// `proxy_register_defines()`: the integer constants put into `mcp`, in
@@ -309,7 +435,10 @@ pub const STRUCTS: &[StructSpec] = &[
     StructSpec {
         c_type: "mcp_pool_proxy_t",
         rust: "McpPoolProxy",
-        fields: &[f("main", "main", "*mut McpPool"), f("pool", "pool", "*mut McpPoolBe")],
+        fields: &[
+            f("main", "main", "*mut McpPool"),
+            f("pool", "pool", "*mut McpPoolBe"),
+        ],
         flex: None,
     },
     StructSpec {
@@ -343,7 +472,10 @@ pub const STRUCTS: &[StructSpec] = &[
     StructSpec {
         c_type: "mcp_request_t",
         rust: "McpRequest",
-        fields: &[f("pr.request", "request", "*const c_char"), f("pr.reqlen", "reqlen", "u32")],
+        fields: &[
+            f("pr.request", "request", "*const c_char"),
+            f("pr.reqlen", "reqlen", "u32"),
+        ],
         flex: None,
     },
     StructSpec {

@@ -62,4 +62,27 @@ for bin in memcached memcached-debug; do
   if ar t "$archive" | grep -q -E '^panic_unwind-'; then err "$bin archive contains panic_unwind (panic=abort required)"; fi
   [ $fail = $fail_before ] && echo "check-link: $bin links proxy-lua-rs ($n_expected exports), no proxy_lua.c object, one Lua ($versions)"
 done
+# End to end: relink each binary with the *other* binary's archive (this
+# links without any error) and check that it refuses to start.
+swapdir="$ROOT/target/check-link"; mkdir -p "$swapdir"
+for bin in memcached memcached-debug; do
+  case $bin in memcached) other=memcached-debug; obj=memcached-memcached.o ;;
+               memcached-debug) other=memcached; obj=memcached_debug-memcached.o ;; esac
+  cmd=$(make -s -n -C "$TREE" -W "$obj" "$bin" 2>/dev/null | grep -E "^[^ ]*(gcc|cc|clang)[^ ]* .* -o $bin " | tail -1)
+  [ -n "$cmd" ] || { err "$bin: cannot find its link command"; continue; }
+  cmd=${cmd//"proxy-lua-rs/$bin/release/libproxy_lua_rs.a"/"proxy-lua-rs/$other/release/libproxy_lua_rs.a"}
+  cmd=${cmd/" -o $bin "/" -o $swapdir/$bin-with-$other-archive "}
+  ( cd "$TREE" && eval "$cmd" ) >/dev/null 2>&1 || { err "$bin: relinking with the $other archive failed"; continue; }
+  user=(); [ "$(id -u)" = 0 ] && user=(-u root)
+  set +e
+  out=$(timeout 20 "$swapdir/$bin-with-$other-archive" "${user[@]}" -p 0 -U 0 -l 127.0.0.1 \
+        -o "proxy_config=$ROOT/examples/proxy-example.lua" 2>&1)
+  rc=$?
+  set -e
+  if [ $rc -eq 1 ] && grep -q 'Refusing to run' <<< "$out"; then
+    echo "check-link: $bin relinked with the $other archive links, then refuses to start: $(head -c 90 <<< "$out")..."
+  else
+    err "$bin relinked with the $other archive did not refuse to start (status $rc): $out"
+  fi
+done
 exit $fail

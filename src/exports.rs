@@ -28,7 +28,11 @@ use crate::mcplib::*;
 /// `state` is a fresh `lua_State *` owned by the caller's thread; `t` is
 /// NULL or the worker thread owning it.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn proxy_register_libs(ctx: *mut c_void, t: *mut LibeventThread, state: *mut c_void) -> c_int {
+pub unsafe extern "C" fn proxy_register_libs(
+    ctx: *mut c_void,
+    t: *mut LibeventThread,
+    state: *mut c_void,
+) -> c_int {
     // SAFETY: memcached passes its lua_State as `void *state`.
     unsafe { register::proxy_register_libs(ctx, t, state as *mut lua_State) }
 }
@@ -41,7 +45,11 @@ pub unsafe extern "C" fn proxy_register_libs(ctx: *mut c_void, t: *mut LibeventT
 /// `pp` is a live `mcp.pool_proxy` of the calling worker; `key` points to
 /// `len` readable bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mcplib_pool_proxy_call_helper(pp: *mut McpPoolProxy, key: *const c_char, len: usize) -> *mut McpBackend {
+pub unsafe extern "C" fn mcplib_pool_proxy_call_helper(
+    pp: *mut McpPoolProxy,
+    key: *const c_char,
+    len: usize,
+) -> *mut McpBackend {
     // SAFETY: forwarded caller contract.
     unsafe { pool::mcplib_pool_proxy_call_helper(pp, key, len) }
 }

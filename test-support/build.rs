@@ -8,7 +8,12 @@ use std::env;
 use std::path::PathBuf;
 
 fn main() {
-    for v in ["MCP_MEMCACHED_BUILD_DIR", "MCP_MEMCACHED_SRC_DIR", "MCP_PROBE_CFLAGS", "MCP_PROBE_CC"] {
+    for v in [
+        "MCP_MEMCACHED_BUILD_DIR",
+        "MCP_MEMCACHED_SRC_DIR",
+        "MCP_PROBE_CFLAGS",
+        "MCP_PROBE_CC",
+    ] {
         println!("cargo::rerun-if-env-changed={v}");
     }
     println!("cargo::rerun-if-changed=c/standins.c");
@@ -17,9 +22,14 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../build/memcached-1.6.45"));
     let build_dir = build_dir.canonicalize().unwrap_or_else(|_| {
-        panic!("mcp-test-support: memcached build dir {} not found (run `make tree`)", build_dir.display())
+        panic!(
+            "mcp-test-support: memcached build dir {} not found (run `make tree`)",
+            build_dir.display()
+        )
     });
-    let src_dir = env::var_os("MCP_MEMCACHED_SRC_DIR").map(PathBuf::from).unwrap_or_else(|| build_dir.clone());
+    let src_dir = env::var_os("MCP_MEMCACHED_SRC_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| build_dir.clone());
     let cflags = env::var("MCP_PROBE_CFLAGS")
         .expect("mcp-test-support: MCP_PROBE_CFLAGS is not set (use `make cargo-test`)");
 
@@ -57,9 +67,17 @@ fn main() {
         }
     }
     c.include(&src_dir).include(src_dir.join("vendor/lua/src"));
-    for f in ["proxy_xxhash.c", "proxy_jump_hash.c", "proxy_ring_hash.c", "md5.c", "vendor/mcmc/mcmc.c"] {
+    for f in [
+        "proxy_xxhash.c",
+        "proxy_jump_hash.c",
+        "proxy_ring_hash.c",
+        "md5.c",
+        "vendor/mcmc/mcmc.c",
+    ] {
         println!("cargo::rerun-if-changed={}", src_dir.join(f).display());
         c.file(src_dir.join(f));
     }
-    c.file("c/standins.c").warnings(false).compile("mcp_test_standins");
+    c.file("c/standins.c")
+        .warnings(false)
+        .compile("mcp_test_standins");
 }

@@ -70,8 +70,7 @@ unsafe extern "C-unwind" {
     // memcached.c / thread.c
     pub fn get_worker_thread(id: c_int) -> *mut LibeventThread;
     pub fn server_stats(add_stats: AddStat, c: *mut c_void);
-    pub fn get_stats(stat_type: *const c_char, nkey: c_int, add_stats: AddStat, c: *mut c_void)
-    -> bool;
+    pub fn get_stats(stat_type: *const c_char, nkey: c_int, add_stats: AddStat, c: *mut c_void) -> bool;
     pub fn process_stat_settings(add_stats: AddStat, c: *mut c_void);
     pub fn process_stats_conns(add_stats: AddStat, c: *mut c_void);
     #[cfg(mcp_extstore)]

@@ -6,19 +6,18 @@
 //! Lua, which this library does not support (see README).
 
 pub use mlua_sys::{
-    LUA_OK, LUA_REGISTRYINDEX, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNIL,
-    LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA, lua_CFunction, lua_Integer, lua_Number,
-    lua_State, lua_absindex, lua_concat, lua_createtable, lua_error, lua_getextraspace,
-    lua_getfield, lua_getglobal, lua_geti, lua_gettable, lua_gettop, lua_isfunction, lua_isnil,
-    lua_isstring, lua_istable, lua_newtable, lua_newuserdatauv, lua_pcall, lua_pop,
-    lua_pushboolean, lua_pushfstring, lua_pushinteger, lua_pushlightuserdata, lua_pushlstring,
-    lua_pushstring, lua_pushvalue, lua_rawget, lua_rawgeti, lua_rawlen, lua_rawset, lua_rawseti,
-    lua_replace, lua_setfield, lua_setglobal, lua_setiuservalue, lua_setmetatable, lua_settable,
-    lua_settop, lua_toboolean, lua_tointeger, lua_tointegerx, lua_tolstring, lua_tostring,
-    lua_touserdata, lua_type, lua_upvalueindex, luaL_checkinteger, luaL_checklstring,
-    luaL_checknumber, luaL_checkstring, luaL_checktype, luaL_checkudata, luaL_getmetatable,
-    luaL_len, luaL_newmetatable, luaL_optinteger, luaL_optlstring, luaL_ref, luaL_setmetatable,
-    luaL_testudata, luaL_unref,
+    LUA_OK, LUA_REGISTRYINDEX, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNIL, LUA_TNUMBER,
+    LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA, lua_CFunction, lua_Integer, lua_Number, lua_State, lua_absindex,
+    lua_concat, lua_createtable, lua_error, lua_getextraspace, lua_getfield, lua_getglobal, lua_geti,
+    lua_gettable, lua_gettop, lua_isfunction, lua_isnil, lua_isstring, lua_istable, lua_newtable,
+    lua_newuserdatauv, lua_pcall, lua_pop, lua_pushboolean, lua_pushfstring, lua_pushinteger,
+    lua_pushlightuserdata, lua_pushlstring, lua_pushstring, lua_pushvalue, lua_rawget, lua_rawgeti,
+    lua_rawlen, lua_rawset, lua_rawseti, lua_replace, lua_setfield, lua_setglobal, lua_setiuservalue,
+    lua_setmetatable, lua_settable, lua_settop, lua_toboolean, lua_tointeger, lua_tointegerx, lua_tolstring,
+    lua_tostring, lua_touserdata, lua_type, lua_upvalueindex, luaL_checkinteger, luaL_checklstring,
+    luaL_checknumber, luaL_checkstring, luaL_checktype, luaL_checkudata, luaL_getmetatable, luaL_len,
+    luaL_newmetatable, luaL_optinteger, luaL_optlstring, luaL_ref, luaL_setmetatable, luaL_testudata,
+    luaL_unref,
 };
 
 use core::ffi::{c_char, c_int};

@@ -10,6 +10,10 @@ use crate::lua::*;
 use crate::mcplib::backend::debug_assert_c;
 
 /// proxy_lua.c:1315 `mcplib_attach` (`mcp.attach(cmd, func_or_funcgen [, tag])`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_attach(L: *mut lua_State) -> LResult {
     // SAFETY: L is a worker VM (module contract); the hook array
     // (calloc(CMD_SIZE, sizeof(struct proxy_hook))) belongs to this thread.
@@ -48,7 +52,9 @@ pub unsafe fn mcplib_attach(L: *mut lua_State) -> LResult {
         }
 
         if (*fgen).closed {
-            return Err(Error::Str(c"mcp.attach: cannot use a previously replaced function"));
+            return Err(Error::Str(
+                c"mcp.attach: cannot use a previously replaced function",
+            ));
         }
 
         let hooks = (*t).proxy_hooks as *mut ProxyHook;

@@ -25,7 +25,10 @@ pub fn microseconds(x: f64) -> libc::suseconds_t {
 pub fn seconds_to_timeval(secondsf: f64) -> libc::timeval {
     let secondsi = secondsf as lua_Integer;
     let subseconds = secondsf - secondsi as f64;
-    libc::timeval { tv_sec: secondsi as libc::time_t, tv_usec: microseconds(subseconds) }
+    libc::timeval {
+        tv_sec: secondsi as libc::time_t,
+        tv_usec: microseconds(subseconds),
+    }
 }
 
 /// proxy_lua.c:118 `_mcplib_backend_get_waittime`: round to whole seconds
@@ -81,8 +84,12 @@ pub fn debug_assert_c(cond: bool, what: &core::ffi::CStr) {
     if !HAVE_NDEBUG && !cond {
         // SAFETY: writes a message and aborts, as glibc's assert does.
         unsafe {
-            libc::write(2, c"proxy-lua-rs: assertion failed: ".as_ptr() as *const c_void, 32);
-            libc::write(2, what.as_ptr() as *const c_void, libc::strlen(what.as_ptr()));
+            libc::write(
+                2,
+                c"proxy-lua-rs: assertion failed: ".as_ptr() as *const c_void,
+                32,
+            );
+            libc::write(2, what.as_ptr() as *const c_void, what.to_bytes().len());
             libc::write(2, c"\n".as_ptr() as *const c_void, 1);
             libc::abort();
         }
@@ -121,6 +128,10 @@ pub unsafe fn stat_backend_total(ctx: *mut ProxyCtx, delta: i64) {
 
 /// proxy_lua.c:248 `mcplib_backend_wrap_gc` (`mcp.backendwrap.__gc`): ship
 /// the backend back to its owning event thread, which frees it.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_wrap_gc(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM (module contract).
     unsafe {
@@ -141,6 +152,10 @@ pub unsafe fn mcplib_backend_wrap_gc(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:287 `mcplib_backend_gc` (`mcp.backend.__gc`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_gc(L: *mut lua_State) -> LResult {
     // SAFETY: called as __gc of an mcp.backend userdata.
     unsafe {
@@ -221,6 +236,10 @@ unsafe fn opt_timeval(L: *mut lua_State, name: &core::ffi::CStr, out: *mut libc:
 
 /// proxy_lua.c:354 `mcplib_backend` (`mcp.backend`): a backend label
 /// object, from `(label, host, port)` or a table of options.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend(L: *mut lua_State) -> LResult {
     let label: &[u8];
     let name: &[u8];
@@ -380,7 +399,10 @@ fn copy_cstr(dst: &mut [c_char], src: &[u8]) {
 /// # Safety
 /// `L` is the config VM running a function whose upvalue 1 is the backend
 /// cache (mcp.pool); `bel` is live.
-pub unsafe fn _mcplib_backend_checkcache(L: *mut lua_State, bel: *mut McpBackendLabel) -> *mut McpBackendWrap {
+pub unsafe fn _mcplib_backend_checkcache(
+    L: *mut lua_State,
+    bel: *mut McpBackendLabel,
+) -> *mut McpBackendWrap {
     // SAFETY: caller contract.
     unsafe {
         let ret = lua_gettable(L, lua_upvalueindex(MCP_BACKEND_UPVALUE));
@@ -488,7 +510,9 @@ pub unsafe fn _mcplib_make_backendconn(
             #[cfg(mcp_proxy_tls)]
             {
                 if (*be).tunables.use_tls && (*ctx).tls_ctx.is_null() {
-                    return Err(Error::Str(c"TLS requested but not initialized: call mcp.init_tls()"));
+                    return Err(Error::Str(
+                        c"TLS requested but not initialized: call mcp.init_tls()",
+                    ));
                 }
                 mcp_tls_backend_init(ctx, bec);
             }

@@ -8,6 +8,10 @@ use crate::lua::*;
 
 /// proxy_lua.c:136 `mcplib_register_cron`
 /// (`mcp.register_cron(name, { func =, every =, rerun = })`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_register_cron(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM, run with config_lock held (module
     // contract), so ctx's cron fields may be touched without stats_lock.
@@ -75,6 +79,10 @@ pub unsafe fn mcplib_register_cron(L: *mut lua_State) -> LResult {
 
 /// proxy_lua.c:217 `mcplib_schedule_config_reload`: `ctx->loading = true`
 /// (the config thread holds config_lock).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_schedule_config_reload(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM, config_lock held.
     unsafe { (*proxy_get_ctx(L)).loading = true };
@@ -82,13 +90,20 @@ pub unsafe fn mcplib_schedule_config_reload(L: *mut lua_State) -> LResult {
 }
 
 fn millis(clock: libc::clockid_t) -> lua_Integer {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes the local timespec.
     unsafe { libc::clock_gettime(clock, &mut now) };
     now.tv_nsec as lua_Integer / 1_000_000 + now.tv_sec as lua_Integer * 1000
 }
 
 /// proxy_lua.c:223 `mcplib_time_real_millis`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_time_real_millis(L: *mut lua_State) -> LResult {
     // SAFETY: L live with a free slot.
     unsafe { lua_pushinteger(L, millis(libc::CLOCK_REALTIME)) };
@@ -96,9 +111,12 @@ pub unsafe fn mcplib_time_real_millis(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:231 `mcplib_time_mono_millis`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_time_mono_millis(L: *mut lua_State) -> LResult {
     // SAFETY: L live with a free slot.
     unsafe { lua_pushinteger(L, millis(libc::CLOCK_MONOTONIC)) };
     Ok(1)
 }
-

@@ -33,6 +33,10 @@ unsafe fn logger_log_user(l: *mut Logger, msg: *const c_char) {
 
 /// proxy_lua.c:1442 `mcplib_ct_log`: `mcp.log(msg)` in the config VM, via
 /// the config thread's own logger.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_ct_log(L: *mut lua_State) -> LResult {
     // SAFETY: L live (module contract).
     unsafe {
@@ -43,6 +47,10 @@ pub unsafe fn mcplib_ct_log(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1449 `mcplib_log`: `mcp.log(msg)` in a worker VM.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_log(L: *mut lua_State) -> LResult {
     // SAFETY: L is a worker VM.
     unsafe {
@@ -68,7 +76,14 @@ struct ResInfo {
 /// # Safety
 /// `L` a worker VM.
 unsafe fn response_info(L: *mut lua_State, idx: c_int) -> ResInfo {
-    let mut ri = ResInfo { rtype: 0, rcode: 0, rstatus: 0, elapsed: 0, rname: ptr::null(), rport: ptr::null() };
+    let mut ri = ResInfo {
+        rtype: 0,
+        rcode: 0,
+        rstatus: 0,
+        elapsed: 0,
+        rname: ptr::null(),
+        rport: ptr::null(),
+    };
     // SAFETY: caller contract; the response userdata is on the stack.
     unsafe {
         if lua_type(L, idx) == LUA_TUSERDATA {
@@ -92,7 +107,11 @@ unsafe fn response_info(L: *mut lua_State, idx: c_int) -> ResInfo {
 /// The result flag of a logged request.
 fn result_flag(rstatus: c_int, rcode: c_int) -> c_int {
     if rstatus == MCMC_OK {
-        if rcode != MCMC_CODE_END { RQUEUE_R_GOOD } else { RQUEUE_R_OK }
+        if rcode != MCMC_CODE_END {
+            RQUEUE_R_GOOD
+        } else {
+            RQUEUE_R_OK
+        }
     } else {
         RQUEUE_R_ANY
     }
@@ -136,6 +155,10 @@ unsafe fn log_proxy_req(
 }
 
 /// proxy_lua.c:1457 `mcplib_log_req` (`mcp.log_req(req, res, detail, cfd)`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_log_req(L: *mut lua_State) -> LResult {
     // SAFETY: L is a worker VM.
     unsafe {
@@ -204,6 +227,8 @@ pub unsafe fn mcplib_rqu_log(rq: *mut McpRequest, rs: *mut McpResp, flag: c_int,
             rport: (*be).port.as_ptr(),
         };
         let pl = &(*be).logging;
+        // the same decision chain as upstream, branch for branch
+        #[allow(clippy::if_same_then_else)]
         let do_log = if pl.rate == 1 {
             true
         } else if pl.all_errors && ri.rstatus != MCMC_OK {
@@ -226,6 +251,10 @@ pub unsafe fn mcplib_rqu_log(rq: *mut McpRequest, rs: *mut McpResp, flag: c_int,
 
 /// proxy_lua.c:1570 `mcplib_log_reqsample`
 /// (`mcp.log_reqsample(ms, rate, allerr, req, res, detail, cfd)`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_log_reqsample(L: *mut lua_State) -> LResult {
     // SAFETY: L is a worker VM.
     unsafe {
@@ -243,6 +272,8 @@ pub unsafe fn mcplib_log_reqsample(L: *mut lua_State) -> LResult {
         let detail = luaL_optlstring(L, 6, ptr::null(), &mut dlen);
         let cfd = luaL_optinteger(L, 7, 0) as c_int;
 
+        // the same decision chain as upstream, branch for branch
+        #[allow(clippy::if_same_then_else)]
         let do_log = if allerr != 0 && ri.rstatus != MCMC_OK {
             true
         } else if ms > 0 && ri.elapsed > ms.wrapping_mul(1000) as c_long {

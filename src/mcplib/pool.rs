@@ -12,6 +12,9 @@ use crate::mcplib::backend::{_mcplib_backend_checkcache, _mcplib_make_backendcon
 
 /// The default `key_hash_func`: XXH3-64 with seed, bit-identical to
 /// memcached's (inlined) `XXH3_64bits_withSeed` from its xxhash.h 0.8.0.
+///
+/// # Safety
+/// `key` points to `len` readable bytes (any pointer when `len` is 0).
 pub unsafe extern "C" fn mcp_key_hash_xxh3(key: *const c_void, len: usize, seed: u64) -> u64 {
     let k: &[u8] = if len == 0 {
         &[]
@@ -23,6 +26,10 @@ pub unsafe extern "C" fn mcp_key_hash_xxh3(key: *const c_void, len: usize, seed:
 }
 
 /// proxy_lua.c:697 `mcplib_pool_gc` (`mcp.pool.__gc`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_pool_gc(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM; the pool userdata is live during __gc.
     unsafe {
@@ -73,10 +80,10 @@ pub fn key_hash_filter_tag(conf: &[u8; 2], key: &[u8]) -> (usize, usize) {
     if let Some(t1) = key.iter().position(|&c| c == conf[0]) {
         let remain = key.len() - t1;
         // must be at least one character in between the tags to hash.
-        if remain > 1 {
-            if let Some(off) = key[t1 + 1..].iter().position(|&c| c == conf[1]) {
-                return (t1 + 1, off);
-            }
+        if remain > 1
+            && let Some(off) = key[t1 + 1..].iter().position(|&c| c == conf[1])
+        {
+            return (t1 + 1, off);
         }
     }
     (0, key.len())
@@ -93,7 +100,11 @@ unsafe extern "C" fn mcp_key_hash_filter_stop(
     // NUL-terminated key_filter_conf, key points to klen bytes.
     unsafe {
         let conf = CStr::from_ptr(conf).to_bytes();
-        let k = if klen == 0 { &[][..] } else { core::slice::from_raw_parts(key as *const u8, klen) };
+        let k = if klen == 0 {
+            &[][..]
+        } else {
+            core::slice::from_raw_parts(key as *const u8, klen)
+        };
         *newlen = key_hash_filter_stop(conf, k);
     }
     key
@@ -109,7 +120,11 @@ unsafe extern "C" fn mcp_key_hash_filter_tag(
     // SAFETY: as above; conf has at least 2 bytes (length checked 2..5).
     unsafe {
         let c = [*conf as u8, *conf.add(1) as u8];
-        let k = if klen == 0 { &[][..] } else { core::slice::from_raw_parts(key as *const u8, klen) };
+        let k = if klen == 0 {
+            &[][..]
+        } else {
+            core::slice::from_raw_parts(key as *const u8, klen)
+        };
         let (start, len) = key_hash_filter_tag(&c, k);
         *newlen = len;
         key.add(start)
@@ -168,7 +183,12 @@ unsafe fn _mcplib_pool_dist(L: *mut lua_State, p: *mut McpPool) -> LResult<()> {
 ///
 /// # Safety
 /// `L` is the config VM inside `mcp.pool` (backends table at 1).
-unsafe fn _mcplib_pool_make_be_loop(L: *mut lua_State, p: *mut McpPool, offset: c_int, e: *mut ProxyEventThread) -> LResult<()> {
+unsafe fn _mcplib_pool_make_be_loop(
+    L: *mut lua_State,
+    p: *mut McpPool,
+    offset: c_int,
+    e: *mut ProxyEventThread,
+) -> LResult<()> {
     // SAFETY: caller contract.
     unsafe {
         let pool = (p as *mut u8).add(McpPool::POOL_OFFSET) as *mut McpPoolBe;
@@ -227,7 +247,12 @@ unsafe fn _mcplib_pool_make_be(L: *mut lua_State, p: *mut McpPool) -> LResult<()
         } else {
             for n in 0..settings.num_threads {
                 let t = get_worker_thread(n);
-                _mcplib_pool_make_be_loop(L, p, (*t).thread_baseid, (*t).proxy_event_thread as *mut ProxyEventThread)?;
+                _mcplib_pool_make_be_loop(
+                    L,
+                    p,
+                    (*t).thread_baseid,
+                    (*t).proxy_event_thread as *mut ProxyEventThread,
+                )?;
             }
             Ok(())
         }
@@ -253,6 +278,10 @@ unsafe fn default_dist(L: *mut lua_State, p: *mut McpPool) -> LResult<()> {
 }
 
 /// proxy_lua.c:885 `mcplib_pool` (`mcp.pool(backends [, opts])`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_pool(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM (module contract); the pool userdata stays
     // on the stack (index 2 or 3) while its pointer is used.
@@ -263,8 +292,11 @@ pub unsafe fn mcplib_pool(L: *mut lua_State) -> LResult {
         let n = luaL_len(L, 1) as c_int; // length of the array table
         let workers = settings.num_threads;
 
-        let plen = McpPool::POOL_OFFSET
-            .wrapping_add(McpPoolBe::C_SIZE.wrapping_mul(n as usize).wrapping_mul(workers as usize));
+        let plen = McpPool::POOL_OFFSET.wrapping_add(
+            McpPoolBe::C_SIZE
+                .wrapping_mul(n as usize)
+                .wrapping_mul(workers as usize),
+        );
         let p: *mut McpPool = newuserdata_zeroed(L, plen, 0);
         (*p).pool_size = n;
         (*p).pool_be_total = n.wrapping_mul(workers);
@@ -378,6 +410,10 @@ pub unsafe fn mcplib_pool(L: *mut lua_State) -> LResult {
 /// proxy_lua.c:1034 `mcplib_pool_proxy_gc` (`mcp.pool_proxy.__gc`, worker
 /// thread): drop this worker's reference; the last one hands the pool to the
 /// manager thread.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_pool_proxy_gc(L: *mut lua_State) -> LResult {
     // SAFETY: a worker VM; the pool outlives its proxies (refcount).
     unsafe {
@@ -406,7 +442,11 @@ pub unsafe fn mcplib_pool_proxy_gc(L: *mut lua_State) -> LResult {
 /// # Safety
 /// `pp` is a live pool proxy; `key` points to `len` bytes.
 #[inline]
-pub unsafe fn mcplib_pool_proxy_call_helper(pp: *mut McpPoolProxy, key: *const c_char, len: usize) -> *mut McpBackend {
+pub unsafe fn mcplib_pool_proxy_call_helper(
+    pp: *mut McpPoolProxy,
+    key: *const c_char,
+    len: usize,
+) -> *mut McpBackend {
     // SAFETY: caller contract; the pool is kept alive by the proxy's
     // reference and never changes after construction.
     unsafe {
@@ -418,9 +458,13 @@ pub unsafe fn mcplib_pool_proxy_call_helper(pp: *mut McpPoolProxy, key: *const c
         }
         // Both are set when the pool is made (mcp.pool refuses a pool
         // without a selector; the hasher is ours or from `hash`).
-        let Some(hasher) = (*p).key_hasher else { return ptr::null_mut() };
+        let Some(hasher) = (*p).key_hasher else {
+            return ptr::null_mut();
+        };
         let hash = hasher(key as *const c_void, len, (*p).hash_seed);
-        let Some(selector) = (*p).phc.selector_func else { return ptr::null_mut() };
+        let Some(selector) = (*p).phc.selector_func else {
+            return ptr::null_mut();
+        };
         let lookup = selector(hash, (*p).phc.ctx);
 
         debug_assert_c(!(*p).phc.ctx.is_null(), c"p->phc.ctx != NULL");

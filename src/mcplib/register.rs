@@ -22,27 +22,87 @@ static MCPLIB_BACKEND_M: [LuaReg; 2] = reg!(c"__gc" => mcplib_backend_gc);
 static MCPLIB_BACKEND_WRAP_M: [LuaReg; 2] = reg!(c"__gc" => mcplib_backend_wrap_gc);
 
 static MCPLIB_REQUEST_M: [LuaReg; 20] = [
-    LuaReg { name: c"command".as_ptr(), func: Some(mcplib_request_command) },
-    LuaReg { name: c"key".as_ptr(), func: Some(mcplib_request_key) },
-    LuaReg { name: c"ltrimkey".as_ptr(), func: Some(mcplib_request_ltrimkey) },
-    LuaReg { name: c"rtrimkey".as_ptr(), func: Some(mcplib_request_rtrimkey) },
-    LuaReg { name: c"raw_line".as_ptr(), func: Some(mcplib_request_raw_line) },
-    LuaReg { name: c"raw_value".as_ptr(), func: Some(mcplib_request_raw_value) },
-    LuaReg { name: c"token".as_ptr(), func: Some(mcplib_request_token) },
-    LuaReg { name: c"token_int".as_ptr(), func: Some(mcplib_request_token_int) },
-    LuaReg { name: c"ntokens".as_ptr(), func: Some(mcplib_request_ntokens) },
-    LuaReg { name: c"has_flag".as_ptr(), func: Some(mcplib_request_has_flag) },
-    LuaReg { name: c"flag_token".as_ptr(), func: Some(mcplib_request_flag_token) },
-    LuaReg { name: c"flag_token_int".as_ptr(), func: Some(mcplib_request_flag_token_int) },
-    LuaReg { name: c"flag_add".as_ptr(), func: Some(mcplib_request_flag_add) },
-    LuaReg { name: c"flag_set".as_ptr(), func: Some(mcplib_request_flag_set) },
-    LuaReg { name: c"flag_replace".as_ptr(), func: Some(mcplib_request_flag_replace) },
-    LuaReg { name: c"flag_del".as_ptr(), func: Some(mcplib_request_flag_del) },
-    LuaReg { name: c"match_res".as_ptr(), func: Some(mcplib_request_match_res) },
+    LuaReg {
+        name: c"command".as_ptr(),
+        func: Some(mcplib_request_command),
+    },
+    LuaReg {
+        name: c"key".as_ptr(),
+        func: Some(mcplib_request_key),
+    },
+    LuaReg {
+        name: c"ltrimkey".as_ptr(),
+        func: Some(mcplib_request_ltrimkey),
+    },
+    LuaReg {
+        name: c"rtrimkey".as_ptr(),
+        func: Some(mcplib_request_rtrimkey),
+    },
+    LuaReg {
+        name: c"raw_line".as_ptr(),
+        func: Some(mcplib_request_raw_line),
+    },
+    LuaReg {
+        name: c"raw_value".as_ptr(),
+        func: Some(mcplib_request_raw_value),
+    },
+    LuaReg {
+        name: c"token".as_ptr(),
+        func: Some(mcplib_request_token),
+    },
+    LuaReg {
+        name: c"token_int".as_ptr(),
+        func: Some(mcplib_request_token_int),
+    },
+    LuaReg {
+        name: c"ntokens".as_ptr(),
+        func: Some(mcplib_request_ntokens),
+    },
+    LuaReg {
+        name: c"has_flag".as_ptr(),
+        func: Some(mcplib_request_has_flag),
+    },
+    LuaReg {
+        name: c"flag_token".as_ptr(),
+        func: Some(mcplib_request_flag_token),
+    },
+    LuaReg {
+        name: c"flag_token_int".as_ptr(),
+        func: Some(mcplib_request_flag_token_int),
+    },
+    LuaReg {
+        name: c"flag_add".as_ptr(),
+        func: Some(mcplib_request_flag_add),
+    },
+    LuaReg {
+        name: c"flag_set".as_ptr(),
+        func: Some(mcplib_request_flag_set),
+    },
+    LuaReg {
+        name: c"flag_replace".as_ptr(),
+        func: Some(mcplib_request_flag_replace),
+    },
+    LuaReg {
+        name: c"flag_del".as_ptr(),
+        func: Some(mcplib_request_flag_del),
+    },
+    LuaReg {
+        name: c"match_res".as_ptr(),
+        func: Some(mcplib_request_match_res),
+    },
     // upstream registers a NULL function: luaL_setfuncs stores `false`.
-    LuaReg { name: c"__tostring".as_ptr(), func: None },
-    LuaReg { name: c"__gc".as_ptr(), func: Some(mcplib_request_gc) },
-    LuaReg { name: ptr::null(), func: None },
+    LuaReg {
+        name: c"__tostring".as_ptr(),
+        func: None,
+    },
+    LuaReg {
+        name: c"__gc".as_ptr(),
+        func: Some(mcplib_request_gc),
+    },
+    LuaReg {
+        name: ptr::null(),
+        func: None,
+    },
 ];
 
 static MCPLIB_RESPONSE_M: [LuaReg; 12] = reg!(
@@ -289,9 +349,11 @@ pub fn check_host_layout() -> Result<(), &'static str> {
     // SAFETY: only the address of the extern static is taken.
     let sz = unsafe { proxy_lua_rs_host_symbol_size(ptr::addr_of!(settings) as *const c_void) };
     if sz >= 0 && sz as usize != Settings::C_SIZE {
-        return Err("proxy-lua-rs: `struct settings` in the running binary differs in size from \
+        return Err(
+            "proxy-lua-rs: `struct settings` in the running binary differs in size from \
                     the configured memcached headers this library was built against; rebuild \
-                    the library with this binary's configure options and compile flags");
+                    the library with this binary's configure options and compile flags",
+        );
     }
     Ok(())
 }

@@ -78,6 +78,10 @@ unsafe extern "C-unwind" fn _mcplib_append_section_stats(
 }
 
 /// proxy_lua.c:77 `mcplib_server_stats` (`mcp.server_stats([cmd])`).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_server_stats(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM (module contract); `c` outlives the calls.
     unsafe {

@@ -24,6 +24,10 @@ unsafe fn with_stats_lock(ctx: *mut ProxyCtx, f: impl FnOnce(&mut ProxyCtx)) {
 }
 
 /// proxy_lua.c:1068 `mcplib_backend_use_iothread`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_use_iothread(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM (module contract).
     unsafe {
@@ -35,13 +39,19 @@ pub unsafe fn mcplib_backend_use_iothread(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1080 `mcplib_backend_use_tls`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_use_tls(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
         luaL_checktype(L, -1, LUA_TBOOLEAN);
         let state = lua_toboolean(L, -1);
         if !HAVE_PROXY_TLS && state == 1 {
-            return Err(Error::Str(c"cannot set mcp.backend_use_tls: TLS support not compiled"));
+            return Err(Error::Str(
+                c"cannot set mcp.backend_use_tls: TLS support not compiled",
+            ));
         }
         with_stats_lock(proxy_get_ctx(L), |c| c.tunables.use_tls = state != 0);
     }
@@ -49,6 +59,10 @@ pub unsafe fn mcplib_backend_use_tls(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1097 `mcplib_init_tls`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_init_tls(L: *mut lua_State) -> LResult {
     #[cfg(not(mcp_proxy_tls))]
     {
@@ -64,6 +78,10 @@ pub unsafe fn mcplib_init_tls(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1108 `mcplib_tcp_keepalive`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_tcp_keepalive(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -75,6 +93,10 @@ pub unsafe fn mcplib_tcp_keepalive(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1120 `mcplib_backend_failure_limit`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_failure_limit(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -88,6 +110,10 @@ pub unsafe fn mcplib_backend_failure_limit(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1136 `mcplib_backend_depth_limit`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_depth_limit(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -101,6 +127,10 @@ pub unsafe fn mcplib_backend_depth_limit(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1152 `mcplib_backend_connect_timeout`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_connect_timeout(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -111,6 +141,10 @@ pub unsafe fn mcplib_backend_connect_timeout(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1166 `mcplib_backend_retry_waittime`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_retry_waittime(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -125,12 +159,20 @@ pub unsafe fn mcplib_backend_retry_waittime(L: *mut lua_State) -> LResult {
 
 /// proxy_lua.c:1180 `mcplib_backend_retry_timeout`: alias of
 /// `backend_retry_waittime`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_retry_timeout(L: *mut lua_State) -> LResult {
     // SAFETY: forwarded.
     unsafe { mcplib_backend_retry_waittime(L) }
 }
 
 /// proxy_lua.c:1184 `mcplib_backend_read_timeout`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_read_timeout(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -141,6 +183,10 @@ pub unsafe fn mcplib_backend_read_timeout(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1198 `mcplib_backend_flap_time`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_flap_time(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -151,6 +197,10 @@ pub unsafe fn mcplib_backend_flap_time(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1212 `mcplib_backend_flap_backoff_ramp`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_flap_backoff_ramp(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -161,6 +211,10 @@ pub unsafe fn mcplib_backend_flap_backoff_ramp(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1226 `mcplib_backend_flap_backoff_max`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_backend_flap_backoff_max(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -172,6 +226,10 @@ pub unsafe fn mcplib_backend_flap_backoff_max(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1238 `mcplib_luagc_ratio`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_luagc_ratio(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -185,6 +243,10 @@ pub unsafe fn mcplib_luagc_ratio(L: *mut lua_State) -> LResult {
 }
 
 /// proxy_lua.c:1252 `mcplib_stat_limit`.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_stat_limit(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -204,6 +266,10 @@ pub unsafe fn mcplib_stat_limit(L: *mut lua_State) -> LResult {
 
 /// proxy_lua.c:1271 `mcplib_active_req_limit`: a total, divided over the
 /// worker threads.
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_active_req_limit(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {
@@ -225,6 +291,10 @@ pub unsafe fn mcplib_active_req_limit(L: *mut lua_State) -> LResult {
 
 /// proxy_lua.c:1294 `mcplib_buffer_memory_limit` (kilobytes; no lock, as
 /// upstream).
+///
+/// # Safety
+/// `L` is a live Lua state set up by `proxy_register_libs` (the VM kind
+/// the function is registered in), called as a `lua_CFunction`.
 pub unsafe fn mcplib_buffer_memory_limit(L: *mut lua_State) -> LResult {
     // SAFETY: L is the config VM.
     unsafe {

@@ -47,14 +47,17 @@ unsafe extern "C-unwind" {
 }
 
 pub fn new_ctx() -> *mut ProxyCtx {
+    // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
     unsafe { ts::mcp_test_ctx_new() as *mut ProxyCtx }
 }
 
 /// Installs `n` worker threads (get_worker_thread / settings.num_threads).
 pub fn set_threads(ctx: *mut ProxyCtx, n: usize, eflags: u16) -> Vec<*mut LibeventThread> {
     let mut v: Vec<*mut c_void> =
+        // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
         (0..n).map(|i| unsafe { ts::mcp_test_thread_new(ctx as *mut c_void, i as c_int, eflags) }).collect();
     let out = v.iter().map(|&p| p as *mut LibeventThread).collect();
+    // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
     unsafe { ts::mcp_test_set_threads(v.as_mut_ptr(), n as c_int) };
     std::mem::forget(v);
     out
@@ -73,24 +76,41 @@ impl Vm {
     }
 
     pub fn config_for(ctx: *mut ProxyCtx) -> Vm {
+        // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
         unsafe {
             let L = luaL_newstate();
             luaL_openlibs(L);
             ts::mcp_test_ctx_set_cron_table(ctx as *mut c_void, L as *mut c_void);
-            assert_eq!(proxy_register_libs(ctx as *mut c_void, core::ptr::null_mut(), L as *mut c_void), 1);
-            assert_eq!(lua_gettop(L), 0, "proxy_register_libs must leave the stack balanced");
-            Vm { L, ctx, thread: core::ptr::null_mut() }
+            assert_eq!(
+                proxy_register_libs(ctx as *mut c_void, core::ptr::null_mut(), L as *mut c_void),
+                1
+            );
+            assert_eq!(
+                lua_gettop(L),
+                0,
+                "proxy_register_libs must leave the stack balanced"
+            );
+            Vm {
+                L,
+                ctx,
+                thread: core::ptr::null_mut(),
+            }
         }
     }
 
     /// A worker VM for thread `t`.
     pub fn worker_for(ctx: *mut ProxyCtx, t: *mut LibeventThread) -> Vm {
+        // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
         unsafe {
             let L = luaL_newstate();
             luaL_openlibs(L);
             (*t).lua = L as *mut c_void;
             assert_eq!(proxy_register_libs(ctx as *mut c_void, t, L as *mut c_void), 1);
-            assert_eq!(lua_gettop(L), 0, "proxy_register_libs must leave the stack balanced");
+            assert_eq!(
+                lua_gettop(L),
+                0,
+                "proxy_register_libs must leave the stack balanced"
+            );
             Vm { L, ctx, thread: t }
         }
     }
@@ -105,6 +125,7 @@ impl Vm {
     /// value through `tostring`.
     pub fn run(&self, code: &str) -> Result<Vec<String>, String> {
         let c = CString::new(code).unwrap();
+        // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
         unsafe {
             let L = self.L;
             let base = lua_gettop(L);
@@ -120,7 +141,11 @@ impl Vm {
                 out.push(tostr(L, i));
             }
             lua_settop(L, base);
-            if rc != LUA_OK { Err(out.pop().unwrap_or_default()) } else { Ok(out) }
+            if rc != LUA_OK {
+                Err(out.pop().unwrap_or_default())
+            } else {
+                Ok(out)
+            }
         }
     }
 
@@ -147,6 +172,7 @@ impl Vm {
     /// returns its userdata pointer.
     pub fn ud<T>(&self, expr: &str) -> *mut T {
         let c = CString::new(format!("return {expr}")).unwrap();
+        // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
         unsafe {
             let L = self.L;
             assert_eq!(luaL_loadstring(L, c.as_ptr()), LUA_OK);
@@ -163,18 +189,24 @@ impl Vm {
     /// prefix.
     pub fn argerr(&self, code: &str) -> String {
         let e = self.err(code);
-        let rest = e.strip_prefix("[string \"").unwrap_or_else(|| panic!("{code:?}: no position prefix in {e:?}"));
-        let i = rest.find("\"]:1: ").unwrap_or_else(|| panic!("{code:?}: no position prefix in {e:?}"));
+        let rest = e
+            .strip_prefix("[string \"")
+            .unwrap_or_else(|| panic!("{code:?}: no position prefix in {e:?}"));
+        let i = rest
+            .find("\"]:1: ")
+            .unwrap_or_else(|| panic!("{code:?}: no position prefix in {e:?}"));
         rest[i + 6..].to_string()
     }
 
     pub fn gc(&self) {
-        self.run("collectgarbage('collect'); collectgarbage('collect')").unwrap();
+        self.run("collectgarbage('collect'); collectgarbage('collect')")
+            .unwrap();
     }
 }
 
 impl Drop for Vm {
     fn drop(&mut self) {
+        // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
         unsafe {
             // backends must have reached their event thread before their
             // wrappers are collected (upstream asserts it in debug builds).
@@ -186,6 +218,7 @@ impl Drop for Vm {
 }
 
 unsafe fn tostr(L: *mut lua_State, idx: c_int) -> String {
+    // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
     unsafe {
         let mut len = 0usize;
         let p = luaL_tolstring(L, idx, &mut len);
@@ -196,5 +229,8 @@ unsafe fn tostr(L: *mut lua_State, idx: c_int) -> String {
 }
 
 pub fn cstr_buf(b: &[core::ffi::c_char]) -> String {
-    unsafe { CStr::from_ptr(b.as_ptr()) }.to_string_lossy().into_owned()
+    // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
+    unsafe { CStr::from_ptr(b.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -43,8 +43,18 @@ unsafe extern "C" {
 
 unsafe extern "C" {
     pub fn mcp_test_ref_nextrand(s: *mut u32) -> u32;
-    pub fn mcp_test_ref_filter_stop(conf: *const c_char, key: *const c_char, klen: usize, newlen: *mut usize) -> *const c_char;
-    pub fn mcp_test_ref_filter_tag(conf: *const c_char, key: *const c_char, klen: usize, newlen: *mut usize) -> *const c_char;
+    pub fn mcp_test_ref_filter_stop(
+        conf: *const c_char,
+        key: *const c_char,
+        klen: usize,
+        newlen: *mut usize,
+    ) -> *const c_char;
+    pub fn mcp_test_ref_filter_tag(
+        conf: *const c_char,
+        key: *const c_char,
+        klen: usize,
+        newlen: *mut usize,
+    ) -> *const c_char;
     pub fn mcp_test_ref_xxh3(key: *const c_void, len: usize, seed: u64) -> u64;
     pub fn mcp_test_ref_xxh3_noseed(key: *const c_void, len: usize) -> u64;
 }
