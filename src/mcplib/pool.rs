@@ -10,18 +10,28 @@ use crate::ffi::lua::*;
 use crate::lua::*;
 use crate::mcplib::backend::{_mcplib_backend_checkcache, _mcplib_make_backendconn, debug_assert_c};
 
+/// A key as a slice (a zero length may come with any pointer).
+///
+/// # Safety
+/// `key` points to `len` readable bytes that outlive the slice.
+#[inline(always)]
+unsafe fn key_bytes<'a>(key: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: caller contract.
+        unsafe { core::slice::from_raw_parts(key, len) }
+    }
+}
+
 /// The default `key_hash_func`: XXH3-64 with seed, bit-identical to
 /// memcached's (inlined) `XXH3_64bits_withSeed` from its xxhash.h 0.8.0.
 ///
 /// # Safety
 /// `key` points to `len` readable bytes (any pointer when `len` is 0).
 pub unsafe extern "C" fn mcp_key_hash_xxh3(key: *const c_void, len: usize, seed: u64) -> u64 {
-    let k: &[u8] = if len == 0 {
-        &[]
-    } else {
-        // SAFETY: key_hash_func contract: `key` points to `len` bytes.
-        unsafe { core::slice::from_raw_parts(key as *const u8, len) }
-    };
+    // SAFETY: key_hash_func contract.
+    let k = unsafe { key_bytes(key as *const u8, len) };
     xxhash_rust::xxh3::xxh3_64_with_seed(k, seed)
 }
 
@@ -100,11 +110,7 @@ unsafe extern "C" fn mcp_key_hash_filter_stop(
     // NUL-terminated key_filter_conf, key points to klen bytes.
     unsafe {
         let conf = CStr::from_ptr(conf).to_bytes();
-        let k = if klen == 0 {
-            &[][..]
-        } else {
-            core::slice::from_raw_parts(key as *const u8, klen)
-        };
+        let k = key_bytes(key as *const u8, klen);
         *newlen = key_hash_filter_stop(conf, k);
     }
     key
@@ -120,11 +126,7 @@ unsafe extern "C" fn mcp_key_hash_filter_tag(
     // SAFETY: as above; conf has at least 2 bytes (length checked 2..5).
     unsafe {
         let c = [*conf as u8, *conf.add(1) as u8];
-        let k = if klen == 0 {
-            &[][..]
-        } else {
-            core::slice::from_raw_parts(key as *const u8, klen)
-        };
+        let k = key_bytes(key as *const u8, klen);
         let (start, len) = key_hash_filter_tag(&c, k);
         *newlen = len;
         key.add(start)
