@@ -68,4 +68,13 @@ print $w "watch proxyuser\n";
 is(<$w>, "OK\r\n", "watcher enabled");
 like(<$w>, qr/type=proxy_user msg=cron ran/, "cron ran and mcp.log (config VM) logged");
 
+# a proxy_arg field without a name: a clean refusal (upstream: Lua PANIC, abort)
+unless ($ENV{MCP_STOCK}) {
+    my $exe = get_memcached_exe();
+    my $user = $< == 0 ? "-u root" : "";
+    my $out = `$exe $user -p 0 -U 0 -o proxy_config=$Bin/configs/errors.lua,proxy_arg=a:___ 2>&1`;
+    is($? >> 8, 1, "proxy_arg with a nameless field: exit status 1");
+    like($out, qr/^ERROR: proxy_arg: a ':'-separated field has no name/m, "and a clear message");
+}
+
 done_testing();

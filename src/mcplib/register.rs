@@ -440,8 +440,10 @@ pub unsafe fn proxy_register_libs(ctx: *mut c_void, t: *mut LibeventThread, L: *
     // every VM gets a copy of the start arguments to work with.
     // SAFETY: caller contract; `mcp` at -1.
     if let Err(e) = unsafe { proxy_register_startarg(L) } {
-        let Error::Str(msg) = e else { unreachable!() };
-        eprintln!("ERROR: {}", msg.to_string_lossy());
+        match e {
+            Error::Str(msg) => eprintln!("ERROR: {}", msg.to_string_lossy()),
+            Error::Pushed => eprintln!("ERROR: proxy_arg could not be parsed"),
+        }
         // SAFETY: start-up, before any Lua runs; nothing to clean up.
         unsafe { libc::exit(libc::EXIT_FAILURE) };
     }
