@@ -18,7 +18,7 @@
 //! Userdata pointers come from `luaL_checkudata`/`lua_newuserdatauv` and live
 //! at least as long as the value is on the stack or referenced.
 
-use core::ffi::{CStr, c_char, c_int, c_void};
+use core::ffi::{CStr, c_char, c_int};
 
 use crate::ffi::host::{LibeventThread, ProxyCtx, proxy_lua_error};
 use crate::ffi::lua::*;
@@ -172,19 +172,6 @@ pub unsafe fn pushbytes(L: *mut lua_State, b: &[u8]) {
     }
 }
 
-/// Length of a NUL-terminated C buffer (like `strlen`, bounded by the
-/// buffer size).
-pub fn cbuf_len(b: &[c_char]) -> usize {
-    b.iter().position(|&c| c == 0).unwrap_or(b.len())
-}
-
-/// Bytes of a NUL-terminated C buffer.
-pub fn cbuf_bytes(b: &[c_char]) -> &[u8] {
-    let n = cbuf_len(b);
-    // SAFETY: c_char and u8 have the same size and alignment.
-    unsafe { core::slice::from_raw_parts(b.as_ptr() as *const u8, n) }
-}
-
 /// Raw pointer to a userdata block.
 ///
 /// # Safety
@@ -208,9 +195,4 @@ pub unsafe fn newuserdata_zeroed<T>(L: *mut lua_State, size: usize, nuv: c_int) 
         core::ptr::write_bytes(p as *mut u8, 0, size);
         p as *mut T
     }
-}
-
-/// Opaque cookie pointer helper.
-pub fn as_cookie<T>(p: &T) -> *mut c_void {
-    p as *const T as *mut c_void
 }

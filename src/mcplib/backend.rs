@@ -84,11 +84,8 @@ pub fn debug_assert_c(cond: bool, what: &core::ffi::CStr) {
     if !HAVE_NDEBUG && !cond {
         // SAFETY: writes a message and aborts, as glibc's assert does.
         unsafe {
-            libc::write(
-                2,
-                c"proxy-lua-rs: assertion failed: ".as_ptr() as *const c_void,
-                32,
-            );
+            let prefix = c"proxy-lua-rs: assertion failed: ";
+            libc::write(2, prefix.as_ptr() as *const c_void, prefix.to_bytes().len());
             libc::write(2, what.as_ptr() as *const c_void, what.to_bytes().len());
             libc::write(2, c"\n".as_ptr() as *const c_void, 1);
             libc::abort();
