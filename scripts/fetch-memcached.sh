@@ -6,7 +6,7 @@
 #      (and optionally MEMCACHED_DEBIAN_TARBALL) for offline builds;
 #   2. the cache directory ($MCP_CACHE_DIR, default ~/.cache/mcp-rs);
 #   3. apt, from the Debian mirror configured on this machine: a private
-#      deb-src list for `sid` is derived at run time from the system's apt
+#      deb-src list for the suite carrying that version (sid or trixie) is derived at run time from the system's apt
 #      sources, with private state/list directories so the system's apt state
 #      is never touched.
 #
@@ -17,10 +17,16 @@ set -euo pipefail
 VERSION="${MEMCACHED_VERSION:-1.6.45}"
 DEBREV="${MEMCACHED_DEBREV:-1}"
 case "$VERSION" in
+  # Debian's source packages: 1.6.45-1 is in sid, 1.6.38-1 in trixie.
   1.6.45)
+    SUITE=sid
     ORIG_SHA=c383a2ad8f973b627c3de472702f46ee33b402750de4fd2d25cef65a00140110
     DEB_SHA=80452972d6bcd22777aa35b6f42068848054a1f5f74e4bdbec2eac9a0cc6e957 ;;
-  *) echo "fetch-memcached: no pinned SHA-256 for memcached $VERSION" >&2; exit 2 ;;
+  1.6.38)
+    SUITE=trixie
+    ORIG_SHA=074076ab3e889e16e763c6a3e5cadacc6696979dbb8c473bbf871d498b19b1a0
+    DEB_SHA=3a05bb2d29e33c2b5714d32ce53d5b7ca3b7e867e2846a16fd4f3c37bfd0506c ;;
+  *) echo "fetch-memcached: no pinned SHA-256 for memcached $VERSION (supported: 1.6.45, 1.6.38)" >&2; exit 2 ;;
 esac
 ORIG="memcached_${VERSION}.orig.tar.xz"
 DEB="memcached_${VERSION}-${DEBREV}.debian.tar.xz"
@@ -99,16 +105,16 @@ mkdir -p "$work/parts" "$work/lists/partial" "$work/archives/partial" "$work/dl"
 {
   echo "Types: deb-src"
   echo "URIs: $uris"
-  echo "Suites: sid"
+  echo "Suites: $SUITE"
   echo "Components: main"
   [ -f "$keyring" ] && echo "Signed-By: $keyring"
-} > "$work/parts/sid-src.sources"
+} > "$work/parts/$SUITE-src.sources"
 
 APT_OPTS=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/parts"
           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
           -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
           -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-log "apt-get update (private deb-src list for sid)"
+log "apt-get update (private deb-src list for $SUITE)"
 apt-get "${APT_OPTS[@]}" -qq update >&2
 log "apt-get source --download-only memcached=$VERSION-$DEBREV"
 ( cd "$work/dl" && apt-get "${APT_OPTS[@]}" -qq source --download-only "memcached=$VERSION-$DEBREV" >&2 ) \
