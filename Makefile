@@ -68,17 +68,18 @@ lint:
 	  cargo clippy --locked --target-dir target/test-memcached-debug --all-targets -- -D warnings
 
 header:
-	cargo run --locked -q -p gen-header -- . include/proxy_lua_rs.h
+	cargo run --locked -q --manifest-path tools/gen-header/Cargo.toml --target-dir target/gen-header -- . include/proxy_lua_rs.h
 
 check-header:
 	@mkdir -p target
-	cargo run --locked -q -p gen-header -- . target/proxy_lua_rs.h.new
+	cargo run --locked -q --manifest-path tools/gen-header/Cargo.toml --target-dir target/gen-header -- . target/proxy_lua_rs.h.new
 	@if ! diff -u include/proxy_lua_rs.h target/proxy_lua_rs.h.new; then \
 	  echo "check-header: include/proxy_lua_rs.h is stale: run 'make header' and commit it" >&2; exit 1; fi
 	@echo "check-header: include/proxy_lua_rs.h is up to date"
 	@head -3 Cargo.lock | grep -q '^version = 3$$' || { echo "check-header: Cargo.lock must be lockfile version 3" >&2; exit 1; }
 
 layout-mismatch:
+	scripts/test-lua-api-mismatch.sh memcached-debug
 	scripts/test-layout-mismatch.sh memcached-debug
 
 own-tests:

@@ -36,6 +36,8 @@ use std::process::Command;
 
 #[path = "build-support/layout_spec.rs"]
 mod layout_spec;
+#[path = "build-support/lua_api_check.rs"]
+mod lua_api_check;
 use layout_spec::{CONSTS, DEFINE_GROUPS, STRUCTS, SWITCHES, StructSpec};
 
 fn die(msg: &str) -> ! {
@@ -59,6 +61,8 @@ fn main() {
     }
     println!("cargo::rerun-if-changed=build-support/layout_spec.rs");
     println!("cargo::rerun-if-changed=build-support/host_check.c");
+    println!("cargo::rerun-if-changed=build-support/lua_api_check.rs");
+    println!("cargo::rerun-if-changed=src/ffi/lua.rs");
     for c in [
         "mcp_proxy_tls",
         "mcp_memcached_debug",
@@ -159,6 +163,40 @@ fn main() {
         die("the layout probe failed to run");
     }
     let probe_out = String::from_utf8(o.stdout).unwrap();
+
+    // ---- 1b. our Lua API declarations against the Lua headers of this build ----
+    let lua_rs = fs::read_to_string(manifest.join("src/ffi/lua.rs")).unwrap();
+    let checked =
+        lua_api_check::check_source(&lua_rs).unwrap_or_else(|e| die(&format!("src/ffi/lua.rs: {e}")));
+    let check_c = out.join("mcp_lua_api_check.c");
+    fs::write(&check_c, &checked.c_source).unwrap();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec {cc} {cflags} -I{src} -I{src}/vendor/lua/src -fsyntax-only {check}",
+            src = sh_quote(&src_dir),
+            check = sh_quote(&check_c)
+        ))
+        .current_dir(&build_dir)
+        .output()
+        .unwrap_or_else(|e| die(&format!("cannot run {cc}: {e}")));
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        let mism: Vec<&str> = err.lines().filter(|l| l.contains("Lua API mismatch")).collect();
+        die(&format!(
+            "our Lua API declarations (src/ffi/lua.rs) disagree with the Lua headers memcached \
+             is built with (flags `{cflags}`):\n{}\n(full compiler output:)\n{err}",
+            mism.join("\n")
+        ));
+    }
+    fs::write(
+        out.join("mcp_lua_api_check.txt"),
+        format!(
+            "checked {} Lua functions, {} types and {} constants of src/ffi/lua.rs against the Lua headers\n",
+            checked.functions, checked.types, checked.consts
+        ),
+    )
+    .unwrap();
     fs::write(out.join("mcp_layout_probe.txt"), &probe_out).unwrap();
 
     // ---- 2. parse ----
@@ -372,11 +410,10 @@ fn gen_struct(
     for f in s.fields {
         if let Some(&(off, fsz, signed)) = fields.get(&(s.c_type.to_string(), f.c.to_string())) {
             let mut ty = f.rust.to_string();
-            if let Some((ws, wf, wt)) = wrong
-                && ws == s.c_type
-                && wf == f.c
-            {
-                ty = wt.clone();
+            if let Some((ws, wf, wt)) = wrong {
+                if ws == s.c_type && wf == f.c {
+                    ty = wt.clone();
+                }
             }
             present.push((f, off, fsz, signed, ty));
         }

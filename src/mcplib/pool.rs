@@ -90,10 +90,10 @@ pub fn key_hash_filter_tag(conf: &[u8; 2], key: &[u8]) -> (usize, usize) {
     if let Some(t1) = key.iter().position(|&c| c == conf[0]) {
         let remain = key.len() - t1;
         // must be at least one character in between the tags to hash.
-        if remain > 1
-            && let Some(off) = key[t1 + 1..].iter().position(|&c| c == conf[1])
-        {
-            return (t1 + 1, off);
+        if remain > 1 {
+            if let Some(off) = key[t1 + 1..].iter().position(|&c| c == conf[1]) {
+                return (t1 + 1, off);
+            }
         }
     }
     (0, key.len())
