@@ -18,6 +18,7 @@
 SHELL := /bin/bash
 export PATH := $(PATH):$(HOME)/.cargo/bin
 MEMCACHED_VERSION ?= 1.6.45
+export MEMCACHED_VERSION
 TREE := build/memcached-$(MEMCACHED_VERSION)
 LAYOUTS := memcached-debug memcached
 

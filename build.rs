@@ -64,6 +64,9 @@ fn main() {
     println!("cargo::rerun-if-changed=build-support/lua_api_check.rs");
     println!("cargo::rerun-if-changed=src/ffi/lua.rs");
     for c in [
+        "mcp_request_raw_line",
+        "mcp_request_raw_value",
+        "mcp_response_raw_string",
         "mcp_proxy_tls",
         "mcp_memcached_debug",
         "mcp_use_eventfd",
@@ -118,6 +121,21 @@ fn main() {
             if p.exists() {
                 println!("cargo::rerun-if-changed={}", p.display());
             }
+        }
+    }
+
+    // Methods upstream added over time and registers in the request and
+    // response metatables (1.6.40: raw_line, raw_value, raw_string): we
+    // register exactly those this tree's proxy.h declares, never by version.
+    let proxy_h = fs::read_to_string(src_dir.join("proxy.h"))
+        .unwrap_or_else(|e| die(&format!("cannot read {}/proxy.h: {e}", src_dir.display())));
+    for (func, cfg) in [
+        ("mcplib_request_raw_line", "mcp_request_raw_line"),
+        ("mcplib_request_raw_value", "mcp_request_raw_value"),
+        ("mcplib_response_raw_string", "mcp_response_raw_string"),
+    ] {
+        if declares_function(&proxy_h, func) {
+            println!("cargo::rustc-cfg={cfg}");
         }
     }
 
@@ -281,6 +299,18 @@ fn main() {
         .compile("proxy_lua_rs_host_check");
 }
 
+/// Whether a C header declares `int NAME(` (a prototype at the start of a
+/// line, as memcached's headers write them).
+fn declares_function(header: &str, name: &str) -> bool {
+    header.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("int ") && l[4..].trim_start().starts_with(name) && {
+            let rest = l[4..].trim_start()[name.len()..].trim_start();
+            rest.starts_with('(')
+        }
+    })
+}
+
 fn sh_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
@@ -349,7 +379,7 @@ fn gen_probe() -> String {
             } else {
                 format!("sizeof((({} *)0)->{})", s.c_type, f.c)
             };
-            let signed = if is_int_type(f.rust) && !is_flex {
+            let signed = if f.rust.split('|').all(is_int_type) && !is_flex {
                 format!("SIGNED_OF({}, {})", s.c_type, f.c)
             } else {
                 "-1".to_string()
@@ -410,6 +440,16 @@ fn gen_struct(
     for f in s.fields {
         if let Some(&(off, fsz, signed)) = fields.get(&(s.c_type.to_string(), f.c.to_string())) {
             let mut ty = f.rust.to_string();
+            // `i64|u64`: the member's signedness differs between upstream
+            // versions (e.g. active_req_limit, unsigned in 1.6.38, signed in
+            // 1.6.45): take the alternative whose signedness C has.
+            if ty.contains('|') {
+                ty = ty
+                    .split('|')
+                    .find(|t| is_signed_type(t) == (signed == 1))
+                    .unwrap_or_else(|| die(&format!("{}.{}: no alternative of `{ty}` fits", s.c_type, f.c)))
+                    .to_string();
+            }
             if let Some((ws, wf, wt)) = wrong {
                 if ws == s.c_type && wf == f.c {
                     ty = wt.clone();

@@ -287,7 +287,7 @@ pub const STRUCTS: &[StructSpec] = &[
         rust: "ProxyCtx",
         fields: &[
             f("proxy_io_thread", "proxy_io_thread", "*mut ProxyEventThread"),
-            f("active_req_limit", "active_req_limit", "i64"),
+            f("active_req_limit", "active_req_limit", "i64|u64"),
             f("buffer_memory_limit", "buffer_memory_limit", "u64"),
             fc("tls_ctx", "tls_ctx", "*mut c_void", "PROXY_TLS"),
             f("tunables", "tunables", "ProxyTunables"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks, on both built binaries, that proxy-lua-rs is what they link:
-# - our proxy_register_libs (and every mcplib_* export) is defined;
+# - our proxy_register_libs (and every mcplib_* export) is defined, and the
+#   library's identification string is in the binary;
 # - nothing compiled from proxy_lua.c is in the binary (its static helper
 #   symbols, its object file name, its source file name in the debug info);
 # - exactly one Lua: one lua_newstate, and it is memcached's 5.4.3;
@@ -34,6 +35,9 @@ for bin in memcached memcached-debug; do
            mcp_key_hash_filter_stop mcp_key_hash_filter_tag _mcplib_append_stats proxy_register_startarg; do
     if grep -q " [tT] $s\(\.part\.[0-9]*\)\?\$" <<< "$syms"; then err "$bin: $s from proxy_lua.c is linked"; fi
   done
+  strs=$(strings -a "$exe")
+  grep -q '^proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust$' <<< "$strs" \
+    || err "$bin: the proxy-lua-rs identification string is missing"
   if strings -a "$exe" | grep -q -E '(^|/)proxy_lua\.c$|memcached(_debug)?-proxy_lua\.o'; then
     err "$bin: debug info names proxy_lua.c"
   fi

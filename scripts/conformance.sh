@@ -6,7 +6,8 @@
 #   scripts/conformance.sh [memcached-debug|memcached] [proxyfoo.t ...]
 #
 # Files that do not pass yet are listed, with the reason, in
-# conformance/expected-failures-<binary>.txt (format: "<file> <reason>").
+# conformance/<memcached version>/expected-failures-<binary>.txt (format:
+# "<file> <reason>"), holding only what upstream's C build fails too.
 # The run fails when an unlisted file fails AND when a listed file passes
 # (the list may only shrink). Upstream's t/ is never modified: the
 # production binary is run through a shadow build dir whose
@@ -17,14 +18,17 @@
 # per file, default 240), MCP_CONFORMANCE_LOGS (log dir).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TREE="${MCP_TREE:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}"
+VERSION="${MEMCACHED_VERSION:-1.6.45}"
+TREE="${MCP_TREE:-$ROOT/build/memcached-$VERSION}"
 which="${1:-memcached-debug}"
 shift || true
 TIMEOUT="${MCP_CONFORMANCE_TIMEOUT:-240}"
-LOGS="${MCP_CONFORMANCE_LOGS:-$ROOT/target/conformance/$which}"
-XFAIL_FILE="${MCP_XFAIL_FILE:-$ROOT/conformance/expected-failures-$which.txt}"
+LOGS="${MCP_CONFORMANCE_LOGS:-$ROOT/target/conformance/$VERSION/$which}"
+# Per upstream version: each version's t/ is judged against its own list.
+XFAIL_FILE="${MCP_XFAIL_FILE:-$ROOT/conformance/$VERSION/expected-failures-$which.txt}"
 
 [ -x "$TREE/$which" ] || { echo "conformance: $TREE/$which not built (run 'make tree')" >&2; exit 2; }
+TREE=$(cd "$TREE" && pwd)
 mkdir -p "$LOGS"
 
 case "$which" in
@@ -32,7 +36,8 @@ case "$which" in
   memcached)
     # Shadow build dir: upstream's harness runs "$builddir/memcached-debug"
     # with cwd == builddir; here that name is a wrapper around `memcached`.
-    RUNDIR="$ROOT/target/conformance/prod-harness"
+    RUNDIR="$ROOT/target/conformance/prod-harness-$$"
+    trap 'rm -rf "$RUNDIR"' EXIT
     rm -rf "$RUNDIR"; mkdir -p "$RUNDIR"
     for f in "$TREE"/*; do
       case "$(basename "$f")" in memcached-debug) ;; *) ln -s "$f" "$RUNDIR/" ;; esac

@@ -23,6 +23,32 @@
 #[cfg(not(any(panic = "abort", test)))]
 compile_error!("proxy-lua-rs must be built with panic = \"abort\" (see [profile.*] in Cargo.toml)");
 
+/// Identification string kept in every binary linked with this library:
+/// `strings -a memcached | grep proxy-lua-rs` tells a memcached built with it
+/// from one built with upstream's C `proxy_lua.c` (`make deb-check` relies
+/// on it).
+///
+/// cbindgen:ignore
+#[used]
+pub static PROXY_LUA_RS_IDENT: [u8; IDENT_LEN] = ident();
+
+const IDENT_TEXT: &str = concat!(
+    "proxy-lua-rs ",
+    env!("CARGO_PKG_VERSION"),
+    ": memcached proxy_lua.c in Rust\0"
+);
+const IDENT_LEN: usize = IDENT_TEXT.len();
+const fn ident() -> [u8; IDENT_LEN] {
+    let b = IDENT_TEXT.as_bytes();
+    let mut out = [0u8; IDENT_LEN];
+    let mut i = 0;
+    while i < IDENT_LEN {
+        out[i] = b[i];
+        i += 1;
+    }
+    out
+}
+
 pub mod exports;
 /// cbindgen:ignore
 pub mod ffi;

@@ -101,6 +101,16 @@ unsafe extern "C" {
     pub fn proxy_lua_rs_host_symbol_size(addr: *const c_void) -> core::ffi::c_long;
 }
 
+// Methods only some upstream versions have (build.rs detects them in proxy.h).
+unsafe extern "C-unwind" {
+    #[cfg(mcp_request_raw_line)]
+    pub fn mcplib_request_raw_line(L: *mut lua_State) -> c_int;
+    #[cfg(mcp_request_raw_value)]
+    pub fn mcplib_request_raw_value(L: *mut lua_State) -> c_int;
+    #[cfg(mcp_response_raw_string)]
+    pub fn mcplib_response_raw_string(L: *mut lua_State) -> c_int;
+}
+
 /// Declares memcached `lua_CFunction`s defined in its other C files
 /// (registered in the metatables and `mcp` tables, as upstream does).
 macro_rules! host_cfunctions {
@@ -118,8 +128,6 @@ host_cfunctions!(
     mcplib_request_key,
     mcplib_request_ltrimkey,
     mcplib_request_rtrimkey,
-    mcplib_request_raw_line,
-    mcplib_request_raw_value,
     mcplib_request_token,
     mcplib_request_token_int,
     mcplib_request_ntokens,
@@ -140,7 +148,6 @@ host_cfunctions!(
     mcplib_response_line,
     mcplib_response_flag_blank,
     mcplib_response_elapsed,
-    mcplib_response_raw_string,
     mcplib_response_gc,
     mcplib_response_close,
     // proxy_ratelim.c

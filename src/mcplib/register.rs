@@ -21,7 +21,7 @@ macro_rules! reg {
 static MCPLIB_BACKEND_M: [LuaReg; 2] = reg!(c"__gc" => mcplib_backend_gc);
 static MCPLIB_BACKEND_WRAP_M: [LuaReg; 2] = reg!(c"__gc" => mcplib_backend_wrap_gc);
 
-static MCPLIB_REQUEST_M: [LuaReg; 20] = [
+static MCPLIB_REQUEST_M: &[LuaReg] = &[
     LuaReg {
         name: c"command".as_ptr(),
         func: Some(mcplib_request_command),
@@ -38,10 +38,12 @@ static MCPLIB_REQUEST_M: [LuaReg; 20] = [
         name: c"rtrimkey".as_ptr(),
         func: Some(mcplib_request_rtrimkey),
     },
+    #[cfg(mcp_request_raw_line)]
     LuaReg {
         name: c"raw_line".as_ptr(),
         func: Some(mcplib_request_raw_line),
     },
+    #[cfg(mcp_request_raw_value)]
     LuaReg {
         name: c"raw_value".as_ptr(),
         func: Some(mcplib_request_raw_value),
@@ -105,6 +107,7 @@ static MCPLIB_REQUEST_M: [LuaReg; 20] = [
     },
 ];
 
+#[cfg(mcp_response_raw_string)]
 static MCPLIB_RESPONSE_M: [LuaReg; 12] = reg!(
     c"ok" => mcplib_response_ok,
     c"hit" => mcplib_response_hit,
@@ -114,6 +117,19 @@ static MCPLIB_RESPONSE_M: [LuaReg; 12] = reg!(
     c"flag_blank" => mcplib_response_flag_blank,
     c"elapsed" => mcplib_response_elapsed,
     c"raw_string" => mcplib_response_raw_string,
+    c"__gc" => mcplib_response_gc,
+    c"__close" => mcplib_response_close,
+    c"close" => mcplib_response_close,
+);
+#[cfg(not(mcp_response_raw_string))]
+static MCPLIB_RESPONSE_M: [LuaReg; 11] = reg!(
+    c"ok" => mcplib_response_ok,
+    c"hit" => mcplib_response_hit,
+    c"vlen" => mcplib_response_vlen,
+    c"code" => mcplib_response_code,
+    c"line" => mcplib_response_line,
+    c"flag_blank" => mcplib_response_flag_blank,
+    c"elapsed" => mcplib_response_elapsed,
     c"__gc" => mcplib_response_gc,
     c"__close" => mcplib_response_close,
     c"close" => mcplib_response_close,
@@ -380,7 +396,7 @@ pub unsafe fn proxy_register_libs(ctx: *mut c_void, t: *mut LibeventThread, L: *
         if !t.is_null() {
             // If thread VM, extra is the libevent thread
             *extra = t as *mut c_void;
-            metatable_with_methods(L, c"mcp.request", &MCPLIB_REQUEST_M);
+            metatable_with_methods(L, c"mcp.request", MCPLIB_REQUEST_M);
             metatable_with_methods(L, c"mcp.response", &MCPLIB_RESPONSE_M);
             metatable_with_methods(L, c"mcp.pool_proxy", &MCPLIB_POOL_PROXY_M);
             metatable_with_methods(L, c"mcp.ratelim_tbf", &MCPLIB_RATELIM_TBF_M);

@@ -284,7 +284,9 @@ pub unsafe fn mcplib_active_req_limit(L: *mut lua_State) -> LResult {
                 limit /= tcount as i64;
             }
         }
-        with_stats_lock(ctx, |c| c.active_req_limit = limit);
+        // The member is int64_t from 1.6.45 on, uint64_t before: 1.6.45's
+        // signed computation is kept for both (0 -> INT64_MAX, no wrap).
+        with_stats_lock(ctx, |c| c.active_req_limit = limit as _);
     }
     Ok(0)
 }
