@@ -28,13 +28,19 @@ LAYOUTS := memcached-debug memcached
 
 all: tree
 
+# Every entry point first checks (as root: installs) what it needs.
 tree:
+	@scripts/prereqs.sh run
 	scripts/build-tree.sh
 
-run: tree
+run:
+	@scripts/prereqs.sh run
+	scripts/build-tree.sh
 	scripts/run-example.sh
 
-test: tree
+test:
+	@scripts/prereqs.sh test
+	scripts/build-tree.sh
 	$(MAKE) --no-print-directory check-link
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory lint
@@ -45,7 +51,7 @@ test: tree
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua
-	@echo "make test: all tests passed"
+	@echo "make test: all tests passed (memcached $(MEMCACHED_VERSION))"
 
 check-link:
 	scripts/check-link.sh
@@ -98,8 +104,12 @@ conformance-prod:
 test-asan:
 	scripts/test-asan.sh
 
+# Debian links the system liblua5.4 only in sid's 1.6.45-1 (its
+# 0006-Don-t-use-embedded-Lua.patch); trixie's 1.6.38-1 uses the bundled Lua,
+# which every other target tests.
 test-system-lua:
-	scripts/test-system-lua.sh
+	@if [ "$(MEMCACHED_VERSION)" = 1.6.45 ]; then scripts/test-system-lua.sh; \
+	else echo "test-system-lua: not a configuration of memcached $(MEMCACHED_VERSION) (Debian links the system Lua only in 1.6.45-1)"; fi
 
 clean:
 	rm -rf build target

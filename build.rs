@@ -460,6 +460,18 @@ fn gen_struct(
     }
     present.sort_by_key(|p| p.1);
 
+    // The type chosen for a member whose Rust type follows C (`i64|u64`),
+    // named <Struct>_<member>_t so code can use its MAX etc.
+    for (f, _, _, _, ty) in &present {
+        if f.rust.contains('|') {
+            writeln!(
+                rs,
+                "#[allow(non_camel_case_types)]\npub type {}_{}_t = {ty};",
+                s.rust, f.name
+            )
+            .unwrap();
+        }
+    }
     writeln!(
         rs,
         "\n/// Mirror of `{}` ({} bytes, align {}): only the members proxy-lua-rs uses,",

@@ -275,18 +275,22 @@ pub unsafe fn mcplib_active_req_limit(L: *mut lua_State) -> LResult {
     unsafe {
         let ctx = proxy_get_ctx(L);
         let mut limit: i64 = luaL_checkinteger(L, -1);
-        if limit == 0 {
-            limit = i64::MAX;
+        // The member is int64_t from 1.6.45 on, uint64_t before (the tree
+        // decides, see build-support/layout_spec.rs). "No limit" is the
+        // maximum of that type, as memcached's own default and its stats
+        // output expect (INT64_MAX or UINT64_MAX); 1.6.45's signed
+        // computation of a set limit is kept for both.
+        let stored: ProxyCtx_active_req_limit_t = if limit == 0 {
+            ProxyCtx_active_req_limit_t::MAX
         } else {
             let tcount = settings.num_threads;
             // the limit is per worker thread: divide it up.
             if limit > tcount.wrapping_mul(2) as i64 {
                 limit /= tcount as i64;
             }
-        }
-        // The member is int64_t from 1.6.45 on, uint64_t before: 1.6.45's
-        // signed computation is kept for both (0 -> INT64_MAX, no wrap).
-        with_stats_lock(ctx, |c| c.active_req_limit = limit as _);
+            limit as ProxyCtx_active_req_limit_t
+        };
+        with_stats_lock(ctx, |c| c.active_req_limit = stored);
     }
     Ok(0)
 }

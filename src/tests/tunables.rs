@@ -147,16 +147,16 @@ fn request_and_buffer_limits() {
     let vm = cfg(4);
     vm.run("mcp.active_req_limit(0)").unwrap();
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
-    unsafe { assert_eq!((*vm.ctx).active_req_limit as i64, i64::MAX) };
+    unsafe { assert_eq!((*vm.ctx).active_req_limit, ProxyCtx_active_req_limit_t::MAX) };
     vm.run("mcp.active_req_limit(100)").unwrap();
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
-    unsafe { assert_eq!((*vm.ctx).active_req_limit as i64, 25) }; // per worker
+    unsafe { assert_eq!((*vm.ctx).active_req_limit, 25) }; // per worker
     vm.run("mcp.active_req_limit(8)").unwrap();
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
-    unsafe { assert_eq!((*vm.ctx).active_req_limit as i64, 8) }; // not > threads*2
+    unsafe { assert_eq!((*vm.ctx).active_req_limit, 8) }; // not > threads*2
     vm.run("mcp.active_req_limit(9)").unwrap();
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
-    unsafe { assert_eq!((*vm.ctx).active_req_limit as i64, 2) };
+    unsafe { assert_eq!((*vm.ctx).active_req_limit, 2) };
     vm.run("mcp.buffer_memory_limit(0)").unwrap();
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
     unsafe { assert_eq!((*vm.ctx).buffer_memory_limit, u64::MAX) };
