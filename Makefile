@@ -23,7 +23,7 @@ TREE := build/memcached-$(MEMCACHED_VERSION)
 LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
-        lint layout-mismatch own-tests conformance conformance-debug conformance-prod \
+        lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
         test-asan test-system-lua clean
 
 all: tree
@@ -44,6 +44,8 @@ test:
 	$(MAKE) --no-print-directory check-link
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory unsafe-report
+	$(MAKE) --no-print-directory check-no-drop
 	$(MAKE) --no-print-directory cargo-test
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory layout-mismatch
@@ -55,6 +57,16 @@ test:
 
 check-link:
 	scripts/check-link.sh
+
+# How much of the crate is inside `unsafe` blocks, per module (targets:
+# crate <= 15%, src/mcplib <= 5% and no unsafe fn; every block documented).
+unsafe-report:
+	@scripts/unsafe-report.py
+
+# No type the library handles has drop glue (what makes Lua's longjmp over
+# our frames sound); with a control that must be detected.
+check-no-drop:
+	scripts/check-no-drop.sh
 
 # cargo test once per layout (the build script measures the structs with the
 # flags of that binary), each in its own target dir.

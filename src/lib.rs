@@ -1,12 +1,20 @@
 //! proxy-lua-rs: a C-ABI drop-in replacement for memcached 1.6.45's
 //! `proxy_lua.c`, the Lua 5.4 binding layer of memcached's proxy.
 //!
-//! Layers, one direction only:
-//! - [`ffi`]: raw declarations (Lua C API, memcached functions, struct
-//!   mirrors generated from the configured memcached headers);
-//! - [`lua`]: Lua-stack helpers and the error-raising discipline;
-//! - [`mcplib`]: the behaviour, one function per C function;
-//! - [`exports`]: the thin C entry points under upstream's names.
+//! Layers, one direction only (docs/design.md):
+//! - [`ffi`]: raw declarations (the Lua C API, checked against lua.h at
+//!   build time; memcached's functions; struct mirrors generated from the
+//!   configured memcached headers). No code.
+//! - [`vm`]: the safe Lua-state handle (stack access, typed userdata,
+//!   argument checks that return errors instead of raising).
+//! - [`host`]: typed views of memcached's structs with their locking rules.
+//! - [`mcplib`]: the behaviour, one safe function per C function.
+//! - [`exports`]: the thin C entry points under upstream's names; the only
+//!   place that raises Lua errors.
+//!
+//! `#![no_std]` without `alloc`: no type in this crate has a destructor
+//! (checked by scripts/check-no-drop.sh), which is what makes a Lua error's
+//! `longjmp` over our frames sound everywhere.
 //!
 //! # Safety vocabulary
 //! `L` is a live `lua_State` owned by the calling proxy thread. Userdata
@@ -14,6 +22,7 @@
 //! metatable and live while the value is on the stack or referenced.
 //! Memory that memcached frees comes from the C allocator (`libc::malloc`).
 
+#![cfg_attr(not(test), no_std)]
 #![allow(non_snake_case)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
@@ -53,9 +62,28 @@ pub mod exports;
 /// cbindgen:ignore
 pub mod ffi;
 /// cbindgen:ignore
-pub mod lua;
+pub mod host;
 /// cbindgen:ignore
 pub mod mcplib;
+/// cbindgen:ignore
+pub mod vm;
+
+/// A panic (an index out of bounds, which the code avoids) aborts: it must
+/// never unwind into memcached, and there is nothing to report it with.
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    host::sys::eprint(&[b"proxy-lua-rs: internal error (panic); aborting\n"]);
+    host::sys::abort()
+}
+
+/// The precompiled `core` (built with unwinding) references Rust's
+/// personality routine from its unwind tables. Nothing here unwinds
+/// (`panic = "abort"`, and Lua errors are `longjmp`s, which never consult
+/// it), so it is never called.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub extern "C" fn rust_eh_personality() {}
 
 #[cfg(test)]
 mod tests;

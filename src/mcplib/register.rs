@@ -1,13 +1,15 @@
 //! Registration: `proxy_register_defines`, `proxy_register_startarg` and
 //! `proxy_register_libs` (proxy_lua.c:1642-2034).
 
-use core::ffi::{CStr, c_char, c_int, c_void};
+use core::ffi::{CStr, c_int, c_void};
 use core::ptr;
 
 use crate::exports::*;
 use crate::ffi::host::*;
 use crate::ffi::lua::*;
-use crate::lua::*;
+use crate::host::sys;
+use crate::host::thread::proxy_startarg;
+use crate::vm::{LResult, LuaError, Vm};
 
 macro_rules! reg {
     ($($name:literal => $f:expr),* $(,)?) => {
@@ -229,50 +231,29 @@ pub static MCPLIB_F_ROUTES: [LuaReg; 17] = reg!(
 );
 
 /// `luaL_newmetatable(L, name)`, `mt.__index = mt`, register `methods`, pop.
-///
-/// # Safety
-/// `L` live.
-unsafe fn metatable_with_methods(L: *mut lua_State, name: &CStr, methods: &[LuaReg]) {
-    // SAFETY: caller contract; each step balances the stack as upstream.
-    unsafe {
-        luaL_newmetatable(L, name.as_ptr());
-        lua_pushvalue(L, -1); // duplicate metatable.
-        setfield(L, -2, c"__index"); // mt.__index = mt
-        luaL_setfuncs_nullable(L, methods.as_ptr(), 0); // register methods
-        lua_pop(L, 1);
-    }
+fn metatable_with_methods(vm: &mut Vm, name: &CStr, methods: &'static [LuaReg]) {
+    vm.newmetatable(name);
+    vm.push_value(-1); // duplicate metatable.
+    vm.setfield(-2, c"__index"); // mt.__index = mt
+    vm.setfuncs(methods, 0); // register methods
+    vm.pop(1);
 }
 
 /// `luaL_newmetatable(L, name)` then pop: a metatable with only `__name`.
-///
-/// # Safety
-/// `L` live.
-unsafe fn bare_metatable(L: *mut lua_State, name: &CStr) {
-    // SAFETY: caller contract.
-    unsafe {
-        luaL_newmetatable(L, name.as_ptr());
-        lua_pop(L, 1);
-    }
+fn bare_metatable(vm: &mut Vm, name: &CStr) {
+    vm.newmetatable(name);
+    vm.pop(1);
 }
 
 /// proxy_lua.c:1642 `proxy_register_defines`: the integer constants (taken
 /// from the configured headers by the layout probe) and `WAIT_RESUME`.
-///
-/// # Safety
-/// `L` live, the `mcp` table at -1.
-pub unsafe fn proxy_register_defines(L: *mut lua_State) {
+pub fn proxy_register_defines(vm: &mut Vm) {
     for (name, value) in PROXY_DEFINES {
-        // SAFETY: caller contract; table at -2 after the push.
-        unsafe {
-            lua_pushinteger(L, *value);
-            lua_setfield(L, -2, name.as_ptr());
-        }
+        vm.push_integer(*value);
+        vm.setfield(-2, name);
     }
-    // SAFETY: as above.
-    unsafe {
-        lua_pushboolean(L, 1);
-        setfield(L, -2, c"WAIT_RESUME");
-    }
+    vm.push_boolean(true);
+    vm.setfield(-2, c"WAIT_RESUME");
 }
 
 /// One `name[_value]` field of a `proxy_arg` with ':' in it, split as
@@ -285,39 +266,24 @@ pub fn startarg_field(field: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
     (name, value)
 }
 
-/// proxy_lua.c:1683 `proxy_register_startarg`.
-///
-/// # Safety
-/// `L` live, the `mcp` table at -1; `settings.proxy_startarg` is NULL or a C
-/// string that outlives this call.
-pub unsafe fn proxy_register_startarg(L: *mut lua_State) -> LResult<()> {
-    // SAFETY: caller contract.
-    let idx = unsafe { lua_absindex(L, -1) }; // remember 'mcp' table.
-    // SAFETY: memcached initialises settings before any VM is created.
-    let sarg = unsafe { settings.proxy_startarg };
-    if sarg.is_null() {
+/// proxy_lua.c:1683 `proxy_register_startarg`: `mcp.start_arg` from
+/// `-o proxy_arg=...`; the `mcp` table is at -1.
+pub fn proxy_register_startarg(vm: &mut Vm) -> LResult<()> {
+    let idx = vm.absindex(-1); // remember 'mcp' table.
+    let Some(arg) = proxy_startarg() else {
         // no argument given.
-        // SAFETY: caller contract.
-        unsafe {
-            lua_pushboolean(L, 0);
-            setfield(L, idx, c"start_arg");
-        }
+        vm.push_boolean(false);
+        vm.setfield(idx, c"start_arg");
         return Ok(());
-    }
-    // SAFETY: a NUL-terminated string owned by memcached (checked non-NULL).
-    let arg = unsafe { CStr::from_ptr(sarg) }.to_bytes();
+    };
     if !arg.contains(&b':') {
         // just upload the string
-        // SAFETY: caller contract.
-        unsafe { pushbytes(L, arg) };
+        vm.push_bytes(arg);
     } else {
         // split into a table and set that instead (strtok_r(":") skips
         // empty fields).
-        // SAFETY: caller contract.
-        let nidx = unsafe {
-            lua_newtable(L);
-            lua_absindex(L, -1)
-        };
+        vm.newtable();
+        let nidx = vm.absindex(-1);
         for field in arg.split(|&b| b == b':').filter(|f| !f.is_empty()) {
             let (name, value) = startarg_field(field);
             let Some(name) = name else {
@@ -325,23 +291,18 @@ pub unsafe fn proxy_register_startarg(L: *mut lua_State) -> LResult<()> {
                 // outside any protected call, which aborts memcached with
                 // "PANIC: unprotected error". Refuse with a clear message
                 // instead.
-                // SAFETY: caller contract.
-                unsafe { lua_pop(L, 1) };
-                return Err(Error::Str(c"proxy_arg: a ':'-separated field has no name"));
+                vm.pop(1);
+                return Err(LuaError::Str(c"proxy_arg: a ':'-separated field has no name"));
             };
-            // SAFETY: caller contract; table at nidx.
-            unsafe {
-                pushbytes(L, name); // table -> key
-                match value {
-                    None => lua_pushboolean(L, 1), // table -> key -> True
-                    Some(v) => pushbytes(L, v),    // table -> key -> value
-                }
-                lua_settable(L, nidx);
+            vm.push_bytes(name); // table -> key
+            match value {
+                None => vm.push_boolean(true), // table -> key -> True
+                Some(v) => vm.push_bytes(v),   // table -> key -> value
             }
+            vm.settable(nidx);
         }
     }
-    // SAFETY: caller contract.
-    unsafe { setfield(L, idx, c"start_arg") };
+    vm.setfield(idx, c"start_arg");
     Ok(())
 }
 
@@ -349,8 +310,7 @@ pub unsafe fn proxy_register_startarg(L: *mut lua_State) -> LResult<()> {
 /// the one this archive was built for (a debug-layout archive in the
 /// production binary links without any error).
 pub fn check_host_layout() -> Result<(), &'static str> {
-    // SAFETY: plain C functions without preconditions (host_check.c).
-    let host_debug = unsafe { proxy_lua_rs_host_is_memcached_debug() } != 0;
+    let host_debug = crate::host::sys::host_is_memcached_debug();
     if host_debug != HAVE_MEMCACHED_DEBUG {
         return Err(if HAVE_MEMCACHED_DEBUG {
             "proxy-lua-rs: this library was built with the MEMCACHED_DEBUG layout \
@@ -362,109 +322,96 @@ pub fn check_host_layout() -> Result<(), &'static str> {
              (memcached-debug); rebuild the library with this binary's compile flags"
         });
     }
-    // SAFETY: only the address of the extern static is taken.
-    let sz = unsafe { proxy_lua_rs_host_symbol_size(ptr::addr_of!(settings) as *const c_void) };
-    if sz >= 0 && sz as usize != Settings::C_SIZE {
-        return Err(
-            "proxy-lua-rs: `struct settings` in the running binary differs in size from \
-                    the configured memcached headers this library was built against; rebuild \
-                    the library with this binary's configure options and compile flags",
-        );
+    if let Some(sz) = crate::host::sys::host_settings_size() {
+        if sz != Settings::C_SIZE {
+            return Err(
+                "proxy-lua-rs: `struct settings` in the running binary differs in size from \
+                 the configured memcached headers this library was built against; rebuild \
+                 the library with this binary's configure options and compile flags",
+            );
+        }
     }
     Ok(())
 }
 
-/// proxy_lua.c:1721 `proxy_register_libs`.
-///
-/// # Safety
-/// `L` is a fresh Lua state owned by the caller; `t` is NULL (config VM) or
-/// the worker thread owning `L`; `ctx` is the proxy context.
-pub unsafe fn proxy_register_libs(ctx: *mut c_void, t: *mut LibeventThread, L: *mut lua_State) -> c_int {
+/// proxy_lua.c:1721 `proxy_register_libs`: builds the `mcp` table of a
+/// config VM (`t` NULL) or a worker VM. Exits the process on a start-up
+/// refusal (wrong library layout, unusable `proxy_arg`), before any Lua runs.
+pub fn proxy_register_libs(vm: &mut Vm, ctx: *mut c_void, t: *mut LibeventThread) -> c_int {
     if let Err(msg) = check_host_layout() {
-        eprintln!("{msg}. Refusing to run.");
-        // SAFETY: terminating the process at start-up, before any Lua runs.
-        unsafe { libc::exit(libc::EXIT_FAILURE) };
+        sys::eprint(&[msg.as_bytes(), b". Refusing to run.\n"]);
+        sys::exit_failure();
     }
     // VM's have void* extra space in the VM by default for fast-access to a
     // context pointer like this.
-    // SAFETY: caller contract; LUA_EXTRASPACE holds one pointer.
-    let extra = unsafe { lua_getextraspace(L) as *mut *mut c_void };
+    if !t.is_null() {
+        // If thread VM, extra is the libevent thread
+        vm.set_extraspace(t.cast());
+        metatable_with_methods(vm, c"mcp.request", MCPLIB_REQUEST_M);
+        metatable_with_methods(vm, c"mcp.response", &MCPLIB_RESPONSE_M);
+        metatable_with_methods(vm, c"mcp.pool_proxy", &MCPLIB_POOL_PROXY_M);
+        metatable_with_methods(vm, c"mcp.ratelim_tbf", &MCPLIB_RATELIM_TBF_M);
+        metatable_with_methods(vm, c"mcp.ratelim_proxy_tbf", &MCPLIB_RATELIM_PROXY_TBF_M);
+        metatable_with_methods(vm, c"mcp.inspector", &MCPLIB_INSPECTOR_M);
+        metatable_with_methods(vm, c"mcp.mutator", &MCPLIB_MUTATOR_M);
+        metatable_with_methods(vm, c"mcp.rcontext", &MCPLIB_RCONTEXT_M);
+        metatable_with_methods(vm, c"mcp.funcgen", &MCPLIB_FUNCGEN_M);
+        // marks a special C-compatible route function.
+        bare_metatable(vm, c"mcp.rfunc");
+        // function generator userdata (a no-op: it exists already).
+        bare_metatable(vm, c"mcp.funcgen");
+        // mt for magical null wrapper for using internal cache as backend
+        bare_metatable(vm, c"mcp.internal_be");
+        vm.createtable(0, MCPLIB_F_ROUTES.len() as c_int - 1);
+    } else {
+        // the configuration VM's extra space points straight to ctx.
+        vm.set_extraspace(ctx);
+        metatable_with_methods(vm, c"mcp.backend", &MCPLIB_BACKEND_M);
+        metatable_with_methods(vm, c"mcp.backendwrap", &MCPLIB_BACKEND_WRAP_M);
+        metatable_with_methods(vm, c"mcp.pool", &MCPLIB_POOL_M);
+        metatable_with_methods(vm, c"mcp.ratelim_global_tbf", &MCPLIB_RATELIM_GLOBAL_TBF_M);
+        vm.createtable(0, MCPLIB_F_CONFIG.len() as c_int - 1);
+    }
 
-    // SAFETY: caller contract for all Lua calls below; every step keeps the
-    // stack balanced as upstream does.
-    unsafe {
-        if !t.is_null() {
-            // If thread VM, extra is the libevent thread
-            *extra = t as *mut c_void;
-            metatable_with_methods(L, c"mcp.request", MCPLIB_REQUEST_M);
-            metatable_with_methods(L, c"mcp.response", &MCPLIB_RESPONSE_M);
-            metatable_with_methods(L, c"mcp.pool_proxy", &MCPLIB_POOL_PROXY_M);
-            metatable_with_methods(L, c"mcp.ratelim_tbf", &MCPLIB_RATELIM_TBF_M);
-            metatable_with_methods(L, c"mcp.ratelim_proxy_tbf", &MCPLIB_RATELIM_PROXY_TBF_M);
-            metatable_with_methods(L, c"mcp.inspector", &MCPLIB_INSPECTOR_M);
-            metatable_with_methods(L, c"mcp.mutator", &MCPLIB_MUTATOR_M);
-            metatable_with_methods(L, c"mcp.rcontext", &MCPLIB_RCONTEXT_M);
-            metatable_with_methods(L, c"mcp.funcgen", &MCPLIB_FUNCGEN_M);
-            // marks a special C-compatible route function.
-            bare_metatable(L, c"mcp.rfunc");
-            // function generator userdata (a no-op: it exists already).
-            bare_metatable(L, c"mcp.funcgen");
-            // mt for magical null wrapper for using internal cache as backend
-            bare_metatable(L, c"mcp.internal_be");
-            lual_newlibtable(L, &MCPLIB_F_ROUTES);
-        } else {
-            // the configuration VM's extra space points straight to ctx.
-            *extra = ctx;
-            metatable_with_methods(L, c"mcp.backend", &MCPLIB_BACKEND_M);
-            metatable_with_methods(L, c"mcp.backendwrap", &MCPLIB_BACKEND_WRAP_M);
-            metatable_with_methods(L, c"mcp.pool", &MCPLIB_POOL_M);
-            metatable_with_methods(L, c"mcp.ratelim_global_tbf", &MCPLIB_RATELIM_GLOBAL_TBF_M);
-            lual_newlibtable(L, &MCPLIB_F_CONFIG);
-        }
+    // Create magic empty value to pass as an internal backend. (In the
+    // config VM "mcp.internal_be" does not exist: no metatable is set.)
+    vm.new_blob(1, 0);
+    vm.getmetatable_named(c"mcp.internal_be");
+    vm.setmetatable(-2);
+    vm.setfield(-2, c"internal_handler");
 
-        // Create magic empty value to pass as an internal backend. (In the
-        // config VM "mcp.internal_be" does not exist: no metatable is set.)
-        lua_newuserdatauv(L, 1, 0);
-        luaL_getmetatable(L, c"mcp.internal_be".as_ptr());
-        lua_setmetatable(L, -2);
-        setfield(L, -2, c"internal_handler");
+    proxy_register_defines(vm);
 
-        proxy_register_defines(L);
+    vm.call_host(mcplib_open_hash_xxhash);
+    vm.setfield(-2, c"hash_xxhash");
+    vm.call_host(mcplib_open_dist_jump_hash);
+    vm.setfield(-2, c"dist_jump_hash");
+    vm.call_host(mcplib_open_dist_ring_hash);
+    vm.setfield(-2, c"dist_ring_hash");
 
-        mcplib_open_hash_xxhash(L);
-        setfield(L, -2, c"hash_xxhash");
-        mcplib_open_dist_jump_hash(L);
-        setfield(L, -2, c"dist_jump_hash");
-        mcplib_open_dist_ring_hash(L);
-        setfield(L, -2, c"dist_ring_hash");
+    // create weak table for storing backends by label: upvalue
+    // MCP_BACKEND_UPVALUE of every mcp function.
+    vm.newtable(); // {}
+    vm.newtable(); // {}, {} for metatable
+    vm.push_cstr(c"v"); // {}, {}, "v" for weak values.
+    vm.setfield(-2, c"__mode"); // {}, {__mode = "v"}
+    vm.setmetatable(-2); // {__mt = {__mode = "v"} }
 
-        // create weak table for storing backends by label: upvalue
-        // MCP_BACKEND_UPVALUE of every mcp function.
-        lua_newtable(L); // {}
-        lua_newtable(L); // {}, {} for metatable
-        lua_pushstring(L, c"v".as_ptr() as *const c_char); // {}, {}, "v" for weak values.
-        setfield(L, -2, c"__mode"); // {}, {__mode = "v"}
-        lua_setmetatable(L, -2); // {__mt = {__mode = "v"} }
-
-        if !t.is_null() {
-            luaL_setfuncs_nullable(L, MCPLIB_F_ROUTES.as_ptr(), 1); // store upvalues.
-        } else {
-            luaL_setfuncs_nullable(L, MCPLIB_F_CONFIG.as_ptr(), 1); // store upvalues.
-        }
+    if !t.is_null() {
+        vm.setfuncs(&MCPLIB_F_ROUTES, 1); // store upvalues.
+    } else {
+        vm.setfuncs(&MCPLIB_F_CONFIG, 1); // store upvalues.
     }
 
     // every VM gets a copy of the start arguments to work with.
-    // SAFETY: caller contract; `mcp` at -1.
-    if let Err(e) = unsafe { proxy_register_startarg(L) } {
+    if let Err(e) = proxy_register_startarg(vm) {
         match e {
-            Error::Str(msg) => eprintln!("ERROR: {}", msg.to_string_lossy()),
-            Error::Pushed => eprintln!("ERROR: proxy_arg could not be parsed"),
+            LuaError::Str(msg) => sys::eprint(&[b"ERROR: ", msg.to_bytes(), b"\n"]),
+            _ => sys::eprint(&[b"ERROR: proxy_arg could not be parsed\n"]),
         }
-        // SAFETY: start-up, before any Lua runs; nothing to clean up.
-        unsafe { libc::exit(libc::EXIT_FAILURE) };
+        sys::exit_failure();
     }
 
-    // SAFETY: caller contract; `mcp` at -1.
-    unsafe { lua_setglobal(L, c"mcp".as_ptr()) }; // set the lib table to mcp global.
+    vm.setglobal(c"mcp"); // set the lib table to mcp global.
     1
 }

@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::exports::mcplib_pool_proxy_call_helper;
-use crate::mcplib::pool::{key_hash_filter_stop, key_hash_filter_tag, mcp_key_hash_xxh3};
+use crate::host::pool::mcp_key_hash_xxh3;
+use crate::mcplib::pool::{key_hash_filter_stop, key_hash_filter_tag};
 
 struct Setup {
     vm: Vm,

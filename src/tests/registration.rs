@@ -190,7 +190,10 @@ fn config_vm_tables() {
     }
     // the extra space holds ctx
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
-    assert_eq!(unsafe { crate::lua::proxy_get_ctx(vm.L) }, vm.ctx);
+    assert_eq!(
+        unsafe { crate::vm::Vm::from_raw(vm.L) }.extraspace(),
+        vm.ctx as *mut c_void
+    );
     // every function shares one weak-valued upvalue (the backend cache)
     assert_eq!(
         vm.eval(
@@ -338,7 +341,10 @@ fn worker_vm_tables() {
         );
     }
     // SAFETY: test fixtures: VM, context, thread and userdata pointers are live (values kept referenced), one test at a time.
-    assert_eq!(unsafe { crate::lua::proxy_get_thr(vm.L) }, vm.thread);
+    assert_eq!(
+        unsafe { crate::vm::Vm::from_raw(vm.L) }.extraspace(),
+        vm.thread as *mut c_void
+    );
 }
 
 #[test]
