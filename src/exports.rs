@@ -20,7 +20,7 @@ use core::ptr::NonNull;
 use crate::ffi::host::{LibeventThread, McpBackend, McpPoolProxy, McpRequest, McpResp};
 use crate::ffi::lua::lua_State;
 use crate::host::backend::BackendRef;
-use crate::host::pool::{PoolProxy, key_slice};
+use crate::host::pool::PoolProxy;
 use crate::host::{ConfigVm, Thread, WorkerVm};
 use crate::mcplib::*;
 use crate::vm::{LResult, Vm};
@@ -93,7 +93,13 @@ pub unsafe extern "C" fn mcplib_pool_proxy_call_helper(
 ) -> *mut McpBackend {
     // SAFETY: memcached passes a live pool proxy of the calling worker and
     // `len` readable key bytes.
-    let (pp, key) = unsafe { (PoolProxy::from_raw(pp), key_slice(key as *const u8, len)) };
+    // (the key points into the request buffer: never NULL)
+    let (pp, key) = unsafe {
+        (
+            PoolProxy::from_raw(pp),
+            core::slice::from_raw_parts(key as *const u8, len),
+        )
+    };
     pool::mcplib_pool_proxy_call_helper(pp, key)
 }
 

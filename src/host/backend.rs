@@ -151,6 +151,19 @@ impl<'a> BackendRef<'a> {
         // SAFETY: immutable after creation; alive while the wrapper is.
         unsafe { &*field_ptr!(self.p.as_ptr(), McpBackend, name) }
     }
+    /// `be->name` as a C string (NUL-terminated: created by strncpy from a
+    /// label whose length mcp.backend checked).
+    #[inline(always)]
+    pub fn name_cstr(&self) -> crate::host::log::CStrRef<'a> {
+        // SAFETY: as name(); the array's last byte is always NUL.
+        unsafe { crate::host::log::CStrRef::from_raw(NonNull::from(self.name()).cast()) }
+    }
+    /// `be->port` as a C string (as name_cstr).
+    #[inline(always)]
+    pub fn port_cstr(&self) -> crate::host::log::CStrRef<'a> {
+        // SAFETY: as name_cstr.
+        unsafe { crate::host::log::CStrRef::from_raw(NonNull::from(self.port()).cast()) }
+    }
     /// `be->port`
     pub fn port(&self) -> &'a [c_char; MAX_PORTLEN + 1] {
         // SAFETY: as name.
@@ -178,8 +191,8 @@ impl<'a> BackendRef<'a> {
             return None;
         }
         // SAFETY: a NUL-terminated strdup'd copy, freed only with the
-        // backend.
-        Some(unsafe { CStr::from_ptr(d) }.to_bytes())
+        // backend (libc's strlen: the tag is measured per logged request).
+        Some(unsafe { core::slice::from_raw_parts(d as *const u8, libc::strlen(d)) })
     }
     /// `be->use_io_thread = v` (upstream sets it after queueing, too).
     pub fn set_use_io_thread(&self, v: bool) {

@@ -15,22 +15,30 @@ pub struct Log {
 /// A C string to hand to memcached: a `char[N]` member that holds a NUL, or
 /// a literal.
 #[derive(Clone, Copy)]
-pub struct CStrRef<'a>(*const c_char, core::marker::PhantomData<&'a [c_char]>);
+pub struct CStrRef<'a>(NonNull<c_char>, core::marker::PhantomData<&'a [c_char]>);
 
 impl<'a> CStrRef<'a> {
     /// A NUL-terminated `char[N]` member (its last byte is NUL, as for every
     /// name memcached and this library store); `None` otherwise.
     #[inline(always)]
     pub fn from_array(a: &'a [c_char]) -> Option<CStrRef<'a>> {
-        if a.last() == Some(&0) {
-            Some(CStrRef(a.as_ptr(), core::marker::PhantomData))
-        } else {
-            None
+        if *a.last()? != 0 {
+            return None;
         }
+        Some(CStrRef(NonNull::from(a).cast(), core::marker::PhantomData))
+    }
+    /// A pointer memcached or this library guarantees to be a C string
+    /// alive for `'a`.
+    ///
+    /// # Safety
+    /// `p` points to a NUL-terminated string that lives for `'a`.
+    #[inline(always)]
+    pub unsafe fn from_raw(p: NonNull<c_char>) -> CStrRef<'a> {
+        CStrRef(p, core::marker::PhantomData)
     }
     #[inline(always)]
     pub fn lit(s: &'static CStr) -> CStrRef<'static> {
-        CStrRef(s.as_ptr(), core::marker::PhantomData)
+        CStrRef(NonNull::from(s).cast(), core::marker::PhantomData)
     }
 }
 
@@ -73,6 +81,11 @@ impl Log {
         NonNull::new(p).map(|p| Log { p })
     }
 
+    #[inline(always)]
+    pub fn from_nonnull(p: NonNull<Logger>) -> Log {
+        Log { p }
+    }
+
     /// `GET_LOGGER()`: the calling thread's logger (thread-specific data).
     #[inline]
     pub fn current() -> Option<Log> {
@@ -107,14 +120,14 @@ impl Log {
 
     /// `logger_log(l, LOGGER_PROXY_REQ, NULL, ...)` with upstream's argument
     /// list (and C's default argument promotions).
-    #[inline]
+    #[inline(always)]
     pub fn log_req(&self, rq: ReqLine<'_>, ri: &ResInfo<'_>, flag: c_int, cfd: c_int, detail: Option<&[u8]>) {
         let (d, dlen) = match detail {
             Some(d) => (d.as_ptr() as *const c_char, d.len()),
             None => (ptr::null(), 0),
         };
-        let rname = ri.rname.map_or(ptr::null(), |s| s.0);
-        let rport = ri.rport.map_or(ptr::null(), |s| s.0);
+        let rname = ri.rname.map_or(ptr::null(), |s| s.0.as_ptr() as *const c_char);
+        let rport = ri.rport.map_or(ptr::null(), |s| s.0.as_ptr() as *const c_char);
         // SAFETY: live logger of this thread; the arguments match the
         // LOGGER_PROXY_REQ entry's va_arg list in logger.c; every pointer is
         // NULL or alive for the call (ReqLine, CStrRef, the detail slice).

@@ -118,7 +118,7 @@ impl PoolProxy {
         }
     }
 
-    /// The backend in this worker's slot `i` (`i < pool_size`).
+    /// The backend in this worker's slot `i` (NULL when `i >= pool_size`).
     #[inline(always)]
     pub fn backend(&self, i: u32) -> *mut McpBackend {
         if i >= self.pool_size() as u32 {
@@ -167,11 +167,22 @@ impl PoolProxy {
     /// Calls the distribution's `hash_selector_func` with its context
     /// (`p->phc`); `None` when the pool has no selector.
     #[inline(always)]
-    pub fn select(&self, hash: u64) -> Option<u32> {
-        let f = self.selector()?;
-        // SAFETY: the selector contract: its ctx is the distribution's own
-        // context returned with it (kept alive through p->phc_ref).
-        Some(unsafe { f(hash, self.selector_ctx()) })
+    pub fn select(&self, hash: u64) -> u32 {
+        // SAFETY: mcp.pool fails (the pool is never handed to a worker)
+        // unless the distribution set a selector; the selector contract:
+        // its ctx is the distribution's own context returned with it (kept
+        // alive through p->phc_ref).
+        unsafe {
+            let f = self.selector().unwrap_unchecked();
+            f(hash, self.selector_ctx())
+        }
+    }
+
+    /// `p->key_hasher` as an address (0 when unset), for a cheap identity
+    /// test on the hot path.
+    #[inline(always)]
+    pub fn key_hasher_addr(&self) -> usize {
+        self.key_hasher().map_or(0, |f| f as usize)
     }
 
     /// `p->key_filter_conf`

@@ -36,6 +36,22 @@ impl Thread {
         Log::from_raw(unsafe { *field_ptr!(self.p.as_ptr(), LibeventThread, l) })
     }
 
+    /// `t->l` of a worker thread that is serving requests: memcached sets a
+    /// worker's logger before its event loop runs, and upstream's request
+    /// logging dereferences it unconditionally. (`None` only if that were
+    /// ever not so.)
+    #[inline(always)]
+    pub fn request_logger(&self) -> Log {
+        // SAFETY: as above: set at thread start, never NULL while serving.
+        unsafe {
+            Log::from_nonnull(NonNull::new_unchecked(*field_ptr!(
+                self.p.as_ptr(),
+                LibeventThread,
+                l
+            )))
+        }
+    }
+
     /// Runs `f` on the thread's `proxy_rng` state.
     #[inline(always)]
     pub fn with_rng<R>(&self, f: impl FnOnce(&mut [u32; 4]) -> R) -> R {

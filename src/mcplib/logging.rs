@@ -33,7 +33,7 @@ pub fn mcplib_log(vm: &mut WorkerVm) -> LResult {
 
 /// The name and port a request log entry names for a backend.
 fn be_names<'a>(be: &BackendRef<'a>) -> (Option<CStrRef<'a>>, Option<CStrRef<'a>>) {
-    (CStrRef::from_array(be.name()), CStrRef::from_array(be.port()))
+    (Some(be.name_cstr()), Some(be.port_cstr()))
 }
 
 /// Reads the optional `mcp.response` at `idx` as upstream does.
@@ -123,34 +123,36 @@ fn sample_hit(t: Thread, rate: u64) -> bool {
 /// `be->use_logging`).
 #[inline]
 pub fn mcplib_rqu_log(rq: &McpRequest, rs: &McpResp, t: Thread, be: BackendRef<'_>, flag: c_int, cfd: c_int) {
-    let ri = ResInfo {
-        rtype: rs.resp_type as c_int,
-        rcode: rs.resp_code as c_int,
-        rstatus: rs.status,
-        elapsed: rs.elapsed,
-        rname: CStrRef::from_array(be.name()),
-        rport: CStrRef::from_array(be.port()),
-    };
     let pl = be.logging();
     // the same decision chain as upstream, branch for branch
     #[allow(clippy::if_same_then_else)]
     let do_log = if pl.rate == 1 {
         true
-    } else if pl.all_errors && ri.rstatus != MCMC_OK {
+    } else if pl.all_errors && rs.status != MCMC_OK {
         true
-    } else if pl.deadline > 0 && ri.elapsed > pl.deadline as c_long {
+    } else if pl.deadline > 0 && rs.elapsed > pl.deadline as c_long {
         true
     } else if pl.rate > 0 {
         sample_hit(t, pl.rate as u64)
     } else {
         false
     };
-
-    if do_log {
-        if let Some(l) = t.logger() {
-            l.log_req(ReqLine::of(rq), &ri, flag, cfd, be.detail());
-        }
+    if !do_log {
+        return;
     }
+    // (the tag is measured before the entry's fields are read: fewer values
+    // live across strlen)
+    let detail = be.detail();
+    let ri = ResInfo {
+        rtype: rs.resp_type as c_int,
+        rcode: rs.resp_code as c_int,
+        rstatus: rs.status,
+        elapsed: rs.elapsed,
+        rname: Some(be.name_cstr()),
+        rport: Some(be.port_cstr()),
+    };
+    t.request_logger()
+        .log_req(ReqLine::of(rq), &ri, flag, cfd, detail);
 }
 
 /// proxy_lua.c:1570 `mcplib_log_reqsample`

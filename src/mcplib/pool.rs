@@ -357,34 +357,41 @@ pub fn mcplib_pool_proxy_gc(vm: &mut WorkerVm) -> LResult {
 }
 
 /// proxy_lua.c:1051 `mcplib_pool_proxy_call_helper`: filter, hash, select.
-/// The per-request hot path: no allocation, no Lua. Our own filters and
-/// hasher are called directly (inlined); others through their pointers.
+/// The per-request hot path: no allocation, no Lua. Our own hasher is
+/// called directly (inlined), any other through its pointer; a key filter
+/// is applied out of line (rare, and it keeps this path's register use
+/// low).
 #[inline(always)]
 pub fn mcplib_pool_proxy_call_helper(pp: PoolProxy, key: &[u8]) -> *mut McpBackend {
     let key = match pp.key_filter() {
         None => key,
-        Some(f) if fn_addr_eq(f, mcp_key_hash_filter_stop as KeyHashFilterFunc) => {
-            &key[..key_hash_filter_stop(&as_u8(pp.key_filter_conf()), key)]
-        }
-        Some(f) if fn_addr_eq(f, mcp_key_hash_filter_tag as KeyHashFilterFunc) => {
-            let c = pp.key_filter_conf();
-            let (start, len) = key_hash_filter_tag(&[c[0] as u8, c[1] as u8], key);
-            &key[start..start + len]
-        }
-        Some(f) => call_filter(f, pp.key_filter_conf(), key),
+        Some(f) => apply_filter(pp, f, key),
     };
     // Both are set when the pool is made (mcp.pool refuses a pool without a
     // selector; the hasher is ours or from `hash`).
-    let hash = match pp.key_hasher() {
-        Some(h) if fn_addr_eq(h, mcp_key_hash_xxh3 as KeyHashFunc) => {
-            xxhash_rust::xxh3::xxh3_64_with_seed(key, pp.hash_seed())
+    let hash = if pp.key_hasher_addr() == mcp_key_hash_xxh3 as KeyHashFunc as usize {
+        xxhash_rust::xxh3::xxh3_64_with_seed(key, pp.hash_seed())
+    } else {
+        match pp.key_hasher() {
+            Some(h) => call_hasher(h, key, pp.hash_seed()),
+            None => return core::ptr::null_mut(),
         }
-        Some(h) => call_hasher(h, key, pp.hash_seed()),
-        None => return core::ptr::null_mut(),
     };
-    let Some(lookup) = pp.select(hash) else {
-        return core::ptr::null_mut();
-    };
+    let lookup = pp.select(hash);
     sys::assert_c(!pp.selector_ctx().is_null(), c"p->phc.ctx != NULL");
     pp.backend(lookup)
+}
+
+/// The pool's key filter: ours inline, another module's through its pointer.
+#[inline(never)]
+fn apply_filter(pp: PoolProxy, f: KeyHashFilterFunc, key: &[u8]) -> &[u8] {
+    if fn_addr_eq(f, mcp_key_hash_filter_stop as KeyHashFilterFunc) {
+        &key[..key_hash_filter_stop(&as_u8(pp.key_filter_conf()), key)]
+    } else if fn_addr_eq(f, mcp_key_hash_filter_tag as KeyHashFilterFunc) {
+        let c = pp.key_filter_conf();
+        let (start, len) = key_hash_filter_tag(&[c[0] as u8, c[1] as u8], key);
+        &key[start..start + len]
+    } else {
+        call_filter(f, pp.key_filter_conf(), key)
+    }
 }
