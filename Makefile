@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua clean
+        test-asan test-system-lua bench clean
 
 all: tree
 
@@ -122,6 +122,16 @@ test-asan:
 test-system-lua:
 	@if [ "$(MEMCACHED_VERSION)" = 1.6.45 ]; then scripts/test-system-lua.sh; \
 	else echo "test-system-lua: not a configuration of memcached $(MEMCACHED_VERSION) (Debian links the system Lua only in 1.6.45-1)"; fi
+
+# Benchmark (not a test): proxy-lua-rs beside the stock C build of the same
+# tarball and flags (build/stock/); updates docs/BENCHMARKS.md and
+# docs/benchmarks.png. BENCH_QUICK=1 for a short run.
+bench:
+	@scripts/prereqs.sh bench
+	scripts/build-tree.sh
+	MCP_STOCK=1 scripts/build-tree.sh
+	python3 bench/run.py --ours $(TREE) --stock build/stock/memcached-$(MEMCACHED_VERSION) \
+	  --docs docs/BENCHMARKS.md $(if $(BENCH_QUICK),--quick,)
 
 clean:
 	rm -rf build target

@@ -24,7 +24,7 @@ n_expected=$(echo "$expected_exports" | wc -l)
 for bin in memcached memcached-debug; do
   fail_before=$fail
   exe="$TREE/$bin"
-  archive="$TREE/proxy-lua-rs/$bin/release/libproxy_lua_rs.a"
+  archive="$TREE/proxy-lua-rs-build/$bin/release/libproxy_lua_rs.a"
   [ -x "$exe" ] || { err "$exe missing"; continue; }
   syms=$(nm "$exe")
   for s in $expected_exports; do
@@ -74,7 +74,7 @@ for bin in memcached memcached-debug; do
                memcached-debug) other=memcached; obj=memcached_debug-memcached.o ;; esac
   cmd=$(make -s -n -C "$TREE" -W "$obj" "$bin" 2>/dev/null | grep -E "^[^ ]*(gcc|cc|clang)[^ ]* .* -o $bin " | tail -1)
   [ -n "$cmd" ] || { err "$bin: cannot find its link command"; continue; }
-  cmd=${cmd//"proxy-lua-rs/$bin/release/libproxy_lua_rs.a"/"proxy-lua-rs/$other/release/libproxy_lua_rs.a"}
+  cmd=${cmd//"proxy-lua-rs-build/$bin/release/libproxy_lua_rs.a"/"proxy-lua-rs-build/$other/release/libproxy_lua_rs.a"}
   cmd=${cmd/" -o $bin "/" -o $swapdir/$bin-with-$other-archive "}
   ( cd "$TREE" && eval "$cmd" ) >/dev/null 2>&1 || { err "$bin: relinking with the $other archive failed"; continue; }
   user=(); [ "$(id -u)" = 0 ] && user=(-u root)

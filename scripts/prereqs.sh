@@ -80,10 +80,12 @@ case "$what" in
     need "cargo clippy" "$RUST_PKGS" cargo clippy --version
     need "cargo fmt" "$RUST_PKGS" cargo fmt --version
     need "valgrind (benchmarks, memcheck)" "valgrind" have valgrind
+    need "python3 (unsafe report, fuzzing)" "python3" have python3
     ;;
   bench)
     need "valgrind" "valgrind" have valgrind
     need "python3 (report and plot)" "python3" have python3
+    need "gnuplot (plot)" "gnuplot-nox" have gnuplot
     ;;
   fuzz)
     need "python3" "python3" have python3

@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""`make bench`: memcached with proxy-lua-rs beside the stock C build of the
+same tarball and flags, same load (a benchmark, not a test: it fails only
+when it cannot measure).
+
+Primary figures are instruction counts (valgrind --tool=callgrind), which
+repeat exactly for the same binary and input whatever the machine does;
+wall times, RSS, ops/s and p99 are secondary (shared 2-core machines vary
+by 5-20%).
+
+  - size: `.text` of memcached and memcached-debug (`size`);
+  - per request, in the replaced code (proxy_lua.c's routing helper and
+    backend logging, with everything they call) and for the whole proxy
+    process (every thread; the difference of two runs of N1 and N2
+    requests, so start-up cancels out): routing, routing + logging,
+    multiget (10 keys per request), each with 1 and 4 worker threads;
+  - config load and reload of bench/large.lua (8 pools x 256 backends):
+    instructions inside proxy_config_reload/proxy_worker_reload, wall time
+    and RSS;
+  - ops/s and p99 latency through the proxy (4 client processes, one
+    request in flight each, 4 worker threads).
+
+Usage: bench/run.py --ours TREE --stock TREE [--out DIR] [--docs FILE]
+       [--quick]
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+USER = ["-u", "root"] if os.geteuid() == 0 else []
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, timeout=120.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise RuntimeError("connection closed")
+            self.buf += d
+        l, self.buf = self.buf.split(b"\r\n", 1)
+        return l
+
+    def req(self, data, until=None):
+        self.s.sendall(data)
+        while True:
+            l = self.line()
+            if until is None or l == until:
+                return l
+
+    def close(self):
+        self.s.close()
+
+
+def request(kind, i):
+    """(bytes to send, the line that ends the reply)."""
+    if kind == "route":
+        return (b"mg r/key%d v\r\n" % i, None)
+    if kind == "log":
+        return (b"mg l/key%d v\r\n" % i, None)
+    if kind == "multiget":
+        keys = b" ".join(b"r/m%d_%d" % (i, k) for k in range(10))
+        return (b"get " + keys + b"\r\n", b"END")
+    raise ValueError(kind)
+
+
+def drive(port, kind, n, start=0):
+    c = Conn(port)
+    for i in range(start, start + n):
+        data, until = request(kind, i)
+        c.req(data, until)
+    c.close()
+
+
+def proxy_cmd(tree, port, cfg, bport, threads):
+    return [os.path.join(tree, "memcached"), *USER, "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+            "-t", str(threads), "-o", f"proxy_config={cfg},proxy_arg=b_{bport}:x"]
+
+
+class Backend:
+    def __init__(self, tree):
+        self.port = free_port()
+        self.p = subprocess.Popen([os.path.join(tree, "memcached"), *USER, "-l", "127.0.0.1",
+                                   "-p", str(self.port), "-U", "0", "-m", "64"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.p)
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def valgrind_hard_nofile():
+    # memcached sets its file limit to exactly -c; valgrind refuses changes
+    # of the hard limit, so ask for the limit valgrind leaves its client.
+    out = subprocess.run(["valgrind", "--tool=none", "bash", "-c", "ulimit -Hn"],
+                         capture_output=True, text=True).stdout.strip()
+    return out or "1024"
+
+
+def callgrind(tree, cfg, bport, threads, toggles, action, tries=3, window=False):
+    """Runs the proxy under callgrind, calls action(port, proc) once it
+    listens, stops it and returns the total instruction count collected:
+    inside the `toggles` functions, or (window=True) everything every thread
+    executes while action runs (instrumentation switched on and off around
+    it with callgrind_control)."""
+    for attempt in range(tries):
+        port = free_port()
+        with tempfile.TemporaryDirectory() as td:
+            out = os.path.join(td, "cg.out")
+            cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+            if window:
+                cmd.append("--instr-atstart=no")
+            for t in toggles:
+                cmd.append(f"--toggle-collect={t}")
+            cmd += proxy_cmd(tree, port, cfg, bport, threads) + ["-c", valgrind_hard_nofile()]
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(port, p)
+                action(port, p)  # (in window mode it switches instrumentation on)
+                if window:
+                    subprocess.run(["callgrind_control", "-i", "off", str(p.pid)], check=True,
+                                   stdout=subprocess.DEVNULL)
+            except Exception as e:  # retried: ports, slow start
+                log(f"callgrind run failed ({e}); retrying")
+                p.kill()
+                p.wait()
+                continue
+            p.send_signal(signal.SIGTERM)
+            p.wait()
+            total = 0
+            for f in os.listdir(td):
+                if f.startswith("cg.out"):
+                    with open(os.path.join(td, f)) as fh:
+                        for line in fh:
+                            if line.startswith("summary:"):
+                                total += int(line.split()[1])
+            if total > 0:
+                return total
+            log("callgrind collected nothing; retrying")
+    raise RuntimeError("callgrind measurement failed")
+
+
+REPLACED = ["mcplib_pool_proxy_call_helper", "mcplib_rqu_log"]
+THREADS = ["worker_libevent", "proxy_event_thread", "logger_thread"]
+
+
+def per_request(tree, kind, threads, n, n1, n2, backend):
+    cfg = os.path.join(ROOT, "bench", "bench.lua")
+    rep = callgrind(tree, cfg, backend.port, threads, REPLACED,
+                    lambda port, p: drive(port, kind, n)) / n
+    # Everything the threads that serve requests execute (workers, proxy
+    # event threads, the logger), for n1 and for n2 requests: the
+    # difference is per request, start-up and config load cancel out.
+    a = callgrind(tree, cfg, backend.port, threads, THREADS, lambda port, p: drive(port, kind, n1))
+    b = callgrind(tree, cfg, backend.port, threads, THREADS, lambda port, p: drive(port, kind, n2))
+    whole = (b - a) / (n2 - n1)
+    return rep, whole
+
+
+def stat_proxy(port, name):
+    c = Conn(port)
+    c.s.sendall(b"stats\r\n")
+    val = None
+    while True:
+        l = c.line()
+        if l == b"END":
+            break
+        parts = l.split()
+        if len(parts) == 3 and parts[1] == name.encode():
+            val = int(parts[2])
+    c.close()
+    return val
+
+
+def reload_and_wait(port, p, timeout=600.0):
+    before = stat_proxy(port, "proxy_config_reloads") or 0
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGHUP)
+    end = time.time() + timeout
+    while time.time() < end:
+        if (stat_proxy(port, "proxy_config_reloads") or 0) > before:
+            return time.monotonic() - t0
+        time.sleep(0.002)
+    raise RuntimeError("reload did not complete")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def config_load(tree, threads, reps):
+    cfg = os.path.join(ROOT, "bench", "large.lua")
+    bport = free_port()  # nothing listens: the backends are `down` anyway
+    toggles = ["_proxy_config_thread", "proxy_worker_reload"]
+    ir_load = callgrind(tree, cfg, bport, threads, toggles, lambda port, p: None)
+    ir_both = callgrind(tree, cfg, bport, threads, toggles, lambda port, p: reload_and_wait(port, p))
+    walls, rwalls, rss, rss2 = [], [], [], []
+    for _ in range(reps):
+        port = free_port()
+        t0 = time.monotonic()
+        p = subprocess.Popen(proxy_cmd(tree, port, cfg, bport, threads),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, p)
+            walls.append(time.monotonic() - t0)
+            rss.append(rss_kib(p.pid))
+            rwalls.append(reload_and_wait(port, p))
+            time.sleep(0.2)
+            rss2.append(rss_kib(p.pid))
+        finally:
+            p.terminate()
+            p.wait()
+    return {
+        "load_ir": ir_load,
+        "reload_ir": ir_both - ir_load,
+        "load_wall_ms": statistics.median(walls) * 1000,
+        "reload_wall_ms": statistics.median(rwalls) * 1000,
+        "rss_kib": statistics.median(rss),
+        "rss_after_reload_kib": statistics.median(rss2),
+    }
+
+
+def _client(args):
+    port, seconds, idx = args
+    c = Conn(port)
+    lat = []
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        data, until = request("route", idx * 10_000_000 + i)
+        t = time.perf_counter()
+        c.req(data, until)
+        lat.append(time.perf_counter() - t)
+        i += 1
+    c.close()
+    return lat
+
+
+def throughput(tree, backend, seconds, clients=4):
+    port = free_port()
+    p = subprocess.Popen(proxy_cmd(tree, port, os.path.join(ROOT, "bench", "bench.lua"), backend.port, 4),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, p)
+        drive(port, "route", 200)  # warm up
+        with multiprocessing.Pool(clients) as pool:
+            lats = pool.map(_client, [(port, seconds, i) for i in range(clients)])
+    finally:
+        p.terminate()
+        p.wait()
+    allv = sorted(x for l in lats for x in l)
+    p99 = allv[int(len(allv) * 0.99)] if allv else 0
+    return {"ops_per_s": len(allv) / seconds, "p99_us": p99 * 1e6}
+
+
+def text_size(path):
+    out = subprocess.run(["size", path], capture_output=True, text=True, check=True).stdout.splitlines()
+    return int(out[1].split()[0])
+
+
+SCENARIOS = [("route", 1), ("route", 4), ("log", 1), ("log", 4), ("multiget", 1), ("multiget", 4)]
+TITLES = {"route": "routing", "log": "routing + logging", "multiget": "multiget (10 keys)"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ours", required=True)
+    ap.add_argument("--stock", required=True)
+    ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench"))
+    ap.add_argument("--docs", default=None, help="rewrite the results section of this markdown file")
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    builds = {"ours": a.ours, "stock": a.stock}
+    n, n1, n2 = (300, 100, 400) if a.quick else (2000, 500, 2500)
+    reps, secs = (1, 2) if a.quick else (3, 5)
+    res = {"version": os.path.basename(a.ours.rstrip("/")), "quick": a.quick, "size": {}, "requests": {},
+           "config": {}, "throughput": {}}
+    for b, tree in builds.items():
+        res["size"][b] = {x: text_size(os.path.join(tree, x)) for x in ("memcached", "memcached-debug")}
+    log(f"sizes: {res['size']}")
+    for b, tree in builds.items():
+        backend = Backend(tree)
+        try:
+            for kind, threads in SCENARIOS:
+                key = f"{kind}-t{threads}"
+                log(f"{b}: {TITLES[kind]}, {threads} worker thread(s): callgrind ...")
+                rep, whole = per_request(tree, kind, threads, n, n1, n2, backend)
+                res["requests"].setdefault(key, {})[b] = {"replaced": rep, "whole": whole}
+                log(f"{b}: {key}: {rep:.1f} Ir/request in the replaced code, {whole:.0f} for the whole proxy")
+            log(f"{b}: throughput ({secs} s) ...")
+            res["throughput"][b] = throughput(tree, backend, secs)
+        finally:
+            backend.stop()
+        log(f"{b}: config load/reload of bench/large.lua ...")
+        res["config"][b] = config_load(tree, 4, reps)
+        log(f"{b}: config: {res['config'][b]}")
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump(res, f, indent=2)
+    md = render(res)
+    print(md)
+    plot(res, a.out)
+    if a.docs:
+        with open(a.docs) as f:
+            doc = f.read()
+        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+        if begin in doc and end in doc:
+            doc = doc[: doc.index(begin) + len(begin)] + "\n" + md + "\n" + doc[doc.index(end):]
+            with open(a.docs, "w") as f:
+                f.write(doc)
+            png = os.path.join(os.path.dirname(a.docs), "benchmarks.png")
+            subprocess.run(["cp", os.path.join(a.out, "benchmarks.png"), png], check=True)
+            log(f"updated {a.docs} and {png}")
+    return 0
+
+
+def pct(a, b):
+    return f"{(a - b) / b * 100:+.1f}%" if b else "n/a"
+
+
+def render(r):
+    s, q, c, t = r["size"], r["requests"], r["config"], r["throughput"]
+    out = []
+    out.append(f"Measured with `make bench` ({'quick' if r['quick'] else 'full'} run), "
+               f"memcached {r['version'].replace('memcached-', '')}: proxy-lua-rs vs the stock C build "
+               "of the same tarball and configure flags.\n")
+    out.append("**Size** (`size`, `.text` bytes):\n")
+    out.append("| binary | proxy-lua-rs | stock C | difference |")
+    out.append("|---|---:|---:|---:|")
+    for x in ("memcached", "memcached-debug"):
+        out.append(f"| `{x}` | {s['ours'][x]:,} | {s['stock'][x]:,} | {s['ours'][x] - s['stock'][x]:+,} |")
+    out.append("\n**Instructions per request** (callgrind; replaced code = the routing helper and "
+               "backend logging with everything they call; whole proxy = every thread of the proxy "
+               "process, per request):\n")
+    out.append("| scenario | worker threads | replaced code: proxy-lua-rs | stock C | | whole proxy: proxy-lua-rs | stock C | |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for kind, th in SCENARIOS:
+        k = f"{kind}-t{th}"
+        o, st = q[k]["ours"], q[k]["stock"]
+        out.append(f"| {TITLES[kind]} | {th} | {o['replaced']:.1f} | {st['replaced']:.1f} | "
+                   f"{pct(o['replaced'], st['replaced'])} | {o['whole']:,.0f} | {st['whole']:,.0f} | "
+                   f"{pct(o['whole'], st['whole'])} |")
+    out.append("\n**Config load and reload** of `bench/large.lua` (8 pools x 256 backends, 4 worker "
+               "threads; instructions in the config thread and in `proxy_worker_reload`):\n")
+    out.append("| | proxy-lua-rs | stock C | |")
+    out.append("|---|---:|---:|---:|")
+    rows = [("load, instructions", "load_ir", "{:,.0f}"), ("reload, instructions", "reload_ir", "{:,.0f}"),
+            ("load, wall ms (incl. start-up)", "load_wall_ms", "{:.1f}"),
+            ("reload, wall ms", "reload_wall_ms", "{:.1f}"),
+            ("RSS after load, KiB", "rss_kib", "{:,}"), ("RSS after reload, KiB", "rss_after_reload_kib", "{:,}")]
+    for name, key, fmt in rows:
+        out.append(f"| {name} | {fmt.format(c['ours'][key])} | {fmt.format(c['stock'][key])} | "
+                   f"{pct(c['ours'][key], c['stock'][key])} |")
+    out.append("\n**Secondary** (wall clock, 4 client processes with one request in flight each, "
+               "4 worker threads; varies by 5-20% here):\n")
+    out.append("| | proxy-lua-rs | stock C |")
+    out.append("|---|---:|---:|")
+    out.append(f"| ops/s | {t['ours']['ops_per_s']:,.0f} | {t['stock']['ops_per_s']:,.0f} |")
+    out.append(f"| p99 latency, us | {t['ours']['p99_us']:.0f} | {t['stock']['p99_us']:.0f} |")
+    out.append("\n![instructions per request](benchmarks.png)")
+    return "\n".join(out)
+
+
+def plot(r, outdir):
+    dat = os.path.join(outdir, "bench.dat")
+    with open(dat, "w") as f:
+        for kind, th in SCENARIOS:
+            k = f"{kind}-t{th}"
+            label = f"{TITLES[kind].split(' (')[0]} t{th}"
+            f.write(f"\"{label}\" {r['requests'][k]['ours']['replaced']:.2f} "
+                    f"{r['requests'][k]['stock']['replaced']:.2f}\n")
+    png = os.path.join(outdir, "benchmarks.png")
+    script = f"""
+set terminal pngcairo size 900,450 font ",10"
+set output "{png}"
+set title "Instructions per request in the replaced code (callgrind; lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "instructions per request"
+set yrange [0:*]
+set grid ytics
+set key top left
+plot "{dat}" using 2:xtic(1) title "proxy-lua-rs", "" using 3 title "stock C proxy_lua.c"
+"""
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        log(f"no plot ({e}); install gnuplot-nox")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
