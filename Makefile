@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua bench clean
+        test-asan test-system-lua bench deb deb-check clean
 
 all: tree
 
@@ -132,6 +132,20 @@ bench:
 	MCP_STOCK=1 scripts/build-tree.sh
 	python3 bench/run.py --ours $(TREE) --stock build/stock/memcached-$(MEMCACHED_VERSION) \
 	  --docs docs/BENCHMARKS.md $(if $(BENCH_QUICK),--quick,)
+
+# Debian packages (SUITE=sid: memcached 1.6.45-1, SUITE=trixie: 1.6.38-1)
+# built in a clean chroot with the network unshared; docs/debian.md.
+SUITE ?= sid
+deb:
+	@scripts/prereqs.sh deb
+	scripts/deb-build.sh $(SUITE)
+
+# Installs them in a fresh chroot and proxies a round trip; the control
+# (Debian's stock package must fail the proxy-lua-rs check) runs too.
+deb-check:
+	@scripts/prereqs.sh deb
+	scripts/deb-check.sh $(SUITE)
+	MCP_DEB_CHECK_STOCK=1 scripts/deb-check.sh $(SUITE)
 
 clean:
 	rm -rf build target

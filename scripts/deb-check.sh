@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make deb-check SUITE=sid|trixie`: installs the packages `make deb` built
+# into a fresh chroot of SUITE with apt (runtime dependencies from the
+# mirror), starts the installed /usr/bin/memcached as a proxy on
+# examples/proxy-example.lua with two backends (two more instances of the
+# installed memcached), does a set/get round trip through the proxy, and
+# shows that the installed binary carries proxy-lua-rs: its identification
+# string, a check that fails on Debian's stock package (the control run,
+# MCP_DEB_CHECK_STOCK=1, installs Debian's own memcached and must fail it).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SUITE="${1:-sid}"
+OUT="$ROOT/build/deb/$SUITE"
+STOCK="${MCP_DEB_CHECK_STOCK:-0}"
+SFX=""; [ "$STOCK" = 1 ] && SFX="-stock"
+[ "$(id -u)" = 0 ] || { echo "deb-check: needs root (chroot, mounts)" >&2; exit 1; }
+# shellcheck source=scripts/deb-chroot.sh
+. "$ROOT/scripts/deb-chroot.sh"
+t0=$(date +%s)
+step() { echo "== deb-check [$SUITE$SFX] +$(elapsed "$t0")s: $*" >&2; }
+
+CH="$OUT/check-chroot$SFX"
+chroot_new "$SUITE" "$CH" || exit 1
+mkdir -p "$CH/pkgs"
+if [ "$STOCK" = 1 ]; then
+  step "installing Debian's own memcached (control)"
+  chroot_run "$CH" "apt-get -qq update && apt-get -y -q --no-install-recommends install memcached" >"$OUT/check-install$SFX.log" 2>&1
+else
+  ls "$OUT"/memcached_*+proxyrs*.deb >/dev/null 2>&1 || { echo "deb-check: no package in $OUT: run 'make deb SUITE=$SUITE'" >&2; exit 1; }
+  cp "$OUT"/memcached_*+proxyrs*.deb "$CH/pkgs/"
+  step "installing $(basename "$OUT"/memcached_*+proxyrs*.deb) with apt"
+  chroot_run "$CH" "apt-get -qq update && apt-get -y -q --no-install-recommends install /pkgs/memcached_*.deb" \
+    >"$OUT/check-install$SFX.log" 2>&1 || { tail -20 "$OUT/check-install$SFX.log" >&2; exit 1; }
+fi
+chroot_run "$CH" "dpkg-query -W -f='\${Package} \${Version}\n' memcached" | sed 's/^/  installed: /' >&2
+cp "$ROOT/examples/proxy-example.lua" "$CH/tmp/"
+
+cat > "$CH/tmp/check.sh" <<'EOF'
+set -u
+B1=11312; B2=11313; P=11211
+/usr/bin/memcached -u root -l 127.0.0.1 -p $B1 -U 0 -m 64 & b1=$!
+/usr/bin/memcached -u root -l 127.0.0.1 -p $B2 -U 0 -m 64 & b2=$!
+/usr/bin/memcached -u root -l 127.0.0.1 -p $P -U 0 -t 2 \
+  -o proxy_config=/tmp/proxy-example.lua,proxy_arg=b1_$B1:b2_$B2 2>/tmp/proxy.err & pp=$!
+trap 'kill $b1 $b2 $pp 2>/dev/null' EXIT
+up() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+for p in $B1 $B2 $P; do up $p || { echo "nothing listens on $p"; cat /tmp/proxy.err; exit 1; }; done
+v="deb-check-$$"
+exec 3<>/dev/tcp/127.0.0.1/$P
+printf 'set k 0 0 %d\r\n%s\r\n' ${#v} "$v" >&3; IFS= read -r s <&3
+printf 'get k\r\n' >&3; IFS= read -r l1 <&3; IFS= read -r l2 <&3; IFS= read -r l3 <&3
+exec 3>&-
+echo "set k -> ${s%$'\r'}; get k -> ${l1%$'\r'} / ${l2%$'\r'} / ${l3%$'\r'}"
+[ "${s%$'\r'}" = STORED ] && [ "${l2%$'\r'}" = "$v" ] || { echo "round trip FAILED"; exit 1; }
+# the value landed on exactly one backend
+n=0
+for b in $B1 $B2; do
+  exec 4<>/dev/tcp/127.0.0.1/$b; printf 'get k\r\n' >&4; IFS= read -r x <&4; exec 4>&-
+  case "$x" in VALUE*) n=$((n+1)) ;; esac
+done
+echo "value stored on $n of 2 backends"
+[ $n = 1 ] || exit 1
+id=$(grep -ao 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust' /usr/bin/memcached | head -1)
+if [ -z "$id" ]; then echo "/usr/bin/memcached does not carry proxy-lua-rs"; exit 2; fi
+echo "/usr/bin/memcached carries: $id"
+EOF
+step "proxy round trip through the installed /usr/bin/memcached (network unshared)"
+set +e
+chroot_run_offline "$CH" "bash /tmp/check.sh" 2>&1 | tee "$OUT/check$SFX.log" | sed 's/^/  /' >&2
+rc=${PIPESTATUS[0]}
+set -e
+chroot_cleanup "$CH"
+if [ "$STOCK" = 1 ]; then
+  if [ $rc = 2 ]; then step "control ok: Debian's stock memcached works as a proxy but fails the proxy-lua-rs check"; exit 0; fi
+  step "control FAILED: expected the proxy-lua-rs check to fail on the stock package (status $rc)"; exit 1
+fi
+[ $rc = 0 ] || { step "FAILED (status $rc)"; exit 1; }
+step "ok: installed, proxied a set/get round trip, carries proxy-lua-rs"
