@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Allocation-failure sweep (docs/RELIABILITY.md): with an LD_PRELOAD
+# injector (tests/reliability/failalloc.c) that fails the N-th
+# malloc/calloc/realloc of one thread (Lua allocates through realloc, so the
+# N-th Lua allocation is among them):
+#   1. config load: N over every allocation of the config thread
+#      ("mc-prx-config") while it loads tests/reliability/alloc-config.lua;
+#   2. requests: N over the allocations of the worker thread ("mc-worker")
+#      while it serves one request through each route shape of that config.
+# Each outcome is classified: ok (the failure was absorbed), refused (the
+# config load failed with an error and memcached exited), lua-error
+# (a request answered with an error), crash (a signal), hang (no answer).
+# The same sweep runs on the stock C build for comparison. Ours must never
+# crash or hang.
+#
+#   scripts/test-alloc-fail.sh [STEP] [TREE] [STOCK_TREE]
+# STEP samples every STEP-th N (default 1: all of them).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STEP="${1:-1}"
+TREE="${2:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}"
+STOCK="${3:-}"
+W="$ROOT/target/alloc-fail"; mkdir -p "$W"
+SO="$W/failalloc.so"
+cc -shared -fPIC -O1 -o "$SO" "$ROOT/tests/reliability/failalloc.c" -ldl -lpthread || exit 1
+CFG="$ROOT/tests/reliability/alloc-config.lua"
+user=(); [ "$(id -u)" = 0 ] && user=(-u root)
+port=$(( 21000 + RANDOM % 20000 ))
+
+start() { # bin thread n skip report -> sets PID, PORT
+  PORT=$((port++)); [ $port -gt 60000 ] && port=21000
+  FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
+    "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
+    -o "proxy_config=$CFG,proxy_arg=b_$BPORT" >"$W/out" 2>&1 &
+  PID=$!
+}
+up() { for _ in $(seq 200); do kill -0 $PID 2>/dev/null || return 1; (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.02; done; return 2; }
+stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; RC=$?; }
+requests() { # one request per route shape; prints the replies
+  timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT
+    printf 'mg plain/k v\r\nmg log/k v\r\nget multi/a multi/b\r\nset stop/x|#|1 0 0 1\r\nv\r\nmg tags/{t}1 v\r\nmg internal/k v\r\nmn\r\n' >&3
+    while IFS= read -r l <&3; do echo \"\$l\"; [ \"\${l%\$'\r'}\" = MN ] && break; done" 2>/dev/null
+}
+
+# a backend for the routes
+BPORT=$((port++))
+"$TREE/memcached" "${user[@]}" -l 127.0.0.1 -p $BPORT -U 0 -m 64 & BPID=$!
+trap 'kill $BPID 2>/dev/null' EXIT
+sleep 0.3
+
+sweep() { # label bin phase
+  local label=$1 bin=$2 phase=$3 thread skip=0 total n
+  declare -A cnt=()
+  if [ "$phase" = config ]; then thread=mc-prx-config; else thread=mc-worker; fi
+  # how many allocations: config load, and worker start-up + load
+  start "$bin" "$thread" 0 0 "$W/report"; up; r=$?
+  if [ "$phase" = requests ]; then
+    stop; skip=$(cut -d' ' -f1 "$W/report")
+    start "$bin" "$thread" 0 0 "$W/report"; up; requests >/dev/null
+  fi
+  stop
+  total=$(( $(cut -d' ' -f1 "$W/report") - skip ))
+  [ $r = 0 ] || { echo "alloc-fail: $label: did not start without injection"; cat "$W/out"; return 1; }
+  local crashes=()
+  for n in $(seq 1 "$STEP" "$total"); do
+    start "$bin" "$thread" "$n" "$skip" "$W/report"
+    up; r=$?
+    local o
+    if [ "$phase" = config ]; then
+      if [ $r = 0 ]; then o=ok; stop; [ $RC -ge 128 ] && [ $RC -ne 143 ] && o=crash
+      elif [ $r = 1 ]; then wait $PID 2>/dev/null; RC=$?; if [ $RC -ge 128 ]; then o=crash; else o=refused; fi
+      else o=hang; stop; fi
+    else
+      if [ $r != 0 ]; then o="startup-failed"; stop
+      else
+        rep=$(requests)
+        if ! kill -0 $PID 2>/dev/null; then o=crash; wait $PID 2>/dev/null
+        elif grep -q 'MN' <<< "$rep"; then
+          if grep -q -E 'SERVER_ERROR|ERROR' <<< "$rep"; then o=lua-error; else o=ok; fi
+          stop; [ $RC -ge 128 ] && [ $RC -ne 143 ] && o=crash
+        else o=hang; stop; fi
+      fi
+    fi
+    cnt[$o]=$(( ${cnt[$o]:-0} + 1 ))
+    if [ "$o" = crash ] || [ "$o" = hang ]; then
+      crashes+=("N=$n: $o: $(grep -m1 -a -E 'Assert|double free|corrupt|Segmentation|ERROR|error' "$W/out" | cut -c1-120)")
+    fi
+  done
+  local summary=""
+  for k in "${!cnt[@]}"; do summary="$summary $k=${cnt[$k]}"; done
+  echo "alloc-fail: $label, $phase: $total allocations on $thread, $(( (total + STEP - 1) / STEP )) sampled:$summary"
+  for c in "${crashes[@]:0:8}"; do echo "  $c"; done
+  [ ${#crashes[@]} = 0 ]
+}
+
+fail=0
+for b in memcached memcached-debug; do
+  sweep "ours $b" "$TREE/$b" config || fail=1
+  sweep "ours $b" "$TREE/$b" requests || fail=1
+done
+if [ -n "$STOCK" ]; then
+  for b in memcached; do
+    sweep "stock C $b" "$STOCK/$b" config || true
+    sweep "stock C $b" "$STOCK/$b" requests || true
+  done
+fi
+exit $fail

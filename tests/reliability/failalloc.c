@@ -1,0 +1,107 @@
+/* Allocation-failure injector (LD_PRELOAD), for scripts/test-alloc-fail.sh.
+ *
+ * Counts malloc/calloc/realloc calls made on the threads whose name
+ * (pthread_setname_np, as memcached names them: "mc-prx-config" for the
+ * config thread, "mc-worker" for workers) starts with $FAILALLOC_THREAD,
+ * skips the first $FAILALLOC_SKIP of them, and makes the $FAILALLOC_N-th
+ * after that return NULL (once). Lua allocates through realloc, so this
+ * covers the library's own allocations and the Lua VM's alike.
+ * FAILALLOC_N=0 only counts; the count is written to $FAILALLOC_REPORT at
+ * exit. Returns ENOMEM like the real allocator.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+
+static const char *want;
+static long skip, nth;
+static atomic_long count;
+static atomic_int fired;
+static int ready;
+static __thread int in_hook;
+
+/* dlsym may call calloc before real_calloc is known */
+static char boot[4096];
+static size_t boot_used;
+
+static void init(void) {
+    if (ready)
+        return;
+    real_malloc = dlsym(RTLD_NEXT, "malloc");
+    real_realloc = dlsym(RTLD_NEXT, "realloc");
+    real_calloc = dlsym(RTLD_NEXT, "calloc");
+    want = getenv("FAILALLOC_THREAD");
+    skip = getenv("FAILALLOC_SKIP") ? atol(getenv("FAILALLOC_SKIP")) : 0;
+    nth = getenv("FAILALLOC_N") ? atol(getenv("FAILALLOC_N")) : 0;
+    ready = 1;
+}
+
+static int should_fail(void) {
+    if (!want || in_hook)
+        return 0;
+    char name[16] = {0};
+    in_hook = 1;
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    in_hook = 0;
+    if (strncmp(name, want, strlen(want)) != 0)
+        return 0;
+    long c = atomic_fetch_add(&count, 1) + 1;
+    if (nth > 0 && c == skip + nth && !atomic_exchange(&fired, 1))
+        return 1;
+    return 0;
+}
+
+void *malloc(size_t n) {
+    init();
+    if (should_fail()) { errno = ENOMEM; return NULL; }
+    return real_malloc(n);
+}
+
+void *calloc(size_t a, size_t b) {
+    if (!real_calloc) {
+        /* during dlsym: serve from a static buffer */
+        size_t n = (a * b + 15) & ~(size_t)15;
+        if (boot_used + n > sizeof(boot)) return NULL;
+        void *p = boot + boot_used;
+        boot_used += n;
+        return p;
+    }
+    init();
+    if (should_fail()) { errno = ENOMEM; return NULL; }
+    return real_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n) {
+    init();
+    if (n > 0 && should_fail()) { errno = ENOMEM; return NULL; }
+    return real_realloc(p, n);
+}
+
+void free(void *p) {
+    static void (*real_free)(void *);
+    if ((char *)p >= boot && (char *)p < boot + sizeof(boot))
+        return;
+    if (!real_free)
+        real_free = dlsym(RTLD_NEXT, "free");
+    real_free(p);
+}
+
+__attribute__((destructor)) static void report(void) {
+    const char *f = getenv("FAILALLOC_REPORT");
+    if (!f)
+        return;
+    FILE *o = fopen(f, "w");
+    if (o) {
+        fprintf(o, "%ld %d\n", (long)atomic_load(&count), atomic_load(&fired));
+        fclose(o);
+    }
+}
