@@ -32,6 +32,10 @@ CFG = os.path.join(ROOT, "tests", "fuzz", "fuzz.lua")
 # Known, explained differences: (function, our outcome regex, stock outcome
 # regex, explanation). Outcomes are "ok <type>" or "err <message>".
 EXPLAINED = [
+    ("register_cron", r"^(ok|err).*", r"^$",
+     "mcp.register_cron with more than two arguments: upstream addresses the new entry "
+     "as stack index 3 (lua_setiuservalue(L, 3, 1)), which is then an argument: a crash "
+     "on nil; ours uses the entry's real index"),
     ("attach", r"^err mcp\.attach: invalid command$", r".*",
      "mcp.attach with a command outside the hook array: upstream writes outside "
      "t->proxy_hooks (no range check); ours raises (docs/design.md)"),
@@ -98,8 +102,10 @@ def read_outcomes(path):
                 line = line.decode("utf-8", "replace").rstrip("\n")
                 if line == "DONE":
                     continue
-                n, name, rest = line.split(" ", 2)
-                res[int(n)] = (name, rest)
+                parts = line.split(" ", 2)
+                if len(parts) < 3 or not parts[0].isdigit():
+                    continue  # a line cut short by a crash
+                res[int(parts[0])] = (parts[1], parts[2])
     except OSError:
         pass
     return res
@@ -143,11 +149,22 @@ def main():
         d_stock = os.path.join(a.out, f"s{seed}", "stock")
         st_o = run_one(a.ours, seed, a.calls, d_ours, a.timeout, env_ours, offline)
         st_s = run_one(a.stock, seed, a.calls, d_stock, a.timeout, dict(os.environ), offline)
-        for side, st, d in (("ours", st_o, d_ours), ("stock", st_s, d_stock)):
+        for side, st, d, other in (("ours", st_o, d_ours, d_stock), ("stock", st_s, d_stock, d_ours)):
             if st != "done":
                 with open(os.path.join(d, "stderr"), errors="replace") as f:
                     last = [l.strip() for l in f if l.strip()][-1:] or [""]
-                crashes[side].append((seed, st, last[0][:160]))
+                # the call it died in: the first one it did not finish, as
+                # the other side recorded it
+                where = ""
+                for part in ("config", "worker"):
+                    mine = read_outcomes(os.path.join(d, f"{part}.out"))
+                    theirs = read_outcomes(os.path.join(other, f"{part}.out"))
+                    missing = sorted(set(theirs) - set(mine))
+                    if missing:
+                        n = missing[0]
+                        where = f"in {part} call {n} (mcp.{theirs[n][0]}; the other side: {theirs[n][1][:80]})"
+                        break
+                crashes[side].append((seed, st, (where + " " + last[0][:120]).strip()))
         for part in ("config", "worker"):
             o = read_outcomes(os.path.join(d_ours, f"{part}.out"))
             s = read_outcomes(os.path.join(d_stock, f"{part}.out"))

@@ -14,13 +14,17 @@ pub fn mcplib_register_cron(vm: &mut ConfigVm) -> LResult {
     vm.check_cbytes(1)?; // the name, at 1 (used through lua_tostring, as C)
     vm.check_type(2, LUA_TTABLE)?;
 
-    // one user value for the function.
+    // one user value for the function. (Upstream addresses the entry as
+    // stack index 3, which is only where it is when exactly two arguments
+    // were passed: with more, lua_setiuservalue(L, 3, 1) hits an argument,
+    // a crash on nil. We use where it really is.)
     let ce = vm.new_udata::<McpCron>(McpCron::C_SIZE, 1, None);
+    let ce_idx = ce.index();
     let mut repeat = true; // default repeat.
 
     if vm.getfield(2, c"func") != LUA_TNIL {
         vm.check_type(-1, LUA_TFUNCTION)?;
-        vm.setiuservalue(3, 1); // pops the function
+        vm.setiuservalue(ce_idx, 1); // pops the function
     } else {
         return Err(LuaError::Str(c"proxy cron entry missing 'func' field"));
     }
@@ -64,7 +68,7 @@ pub fn mcplib_register_cron(vm: &mut ConfigVm) -> LResult {
         c.every = every;
         c.next = next;
     }
-    vm.push_value(3); // the cron entry
+    vm.push_value(ce_idx); // the cron entry
     vm.setfield_key_at(-2, 1);
     vm.pop(1); // the cron table
 
