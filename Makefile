@@ -24,7 +24,8 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua bench deb deb-check clean
+        test-asan test-system-lua test-reliability fuzz test-soak test-gc-race test-alloc-fail test-i386 \
+        bench deb deb-check clean
 
 all: tree
 
@@ -51,6 +52,7 @@ test:
 	$(MAKE) --no-print-directory layout-mismatch
 	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory test-reliability
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua
 	@echo "make test: all tests passed (memcached $(MEMCACHED_VERSION))"
@@ -115,6 +117,49 @@ conformance-prod:
 
 test-asan:
 	scripts/test-asan.sh
+
+# Reliability (docs/RELIABILITY.md). The short versions run in make test;
+# the full ones are targets of their own.
+STOCK_TREE := build/stock/memcached-$(MEMCACHED_VERSION)
+test-reliability:
+	MCP_STOCK=1 scripts/build-tree.sh
+	scripts/test-gc-race.sh 10
+	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
+	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50
+
+# >= 1,000,000 calls against the stock C build, then on the ASan build.
+fuzz:
+	@scripts/prereqs.sh fuzz
+	scripts/build-tree.sh
+	MCP_STOCK=1 scripts/build-tree.sh
+	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 125 --calls 8000
+	scripts/test-asan.sh --build-only
+	python3 scripts/fuzz.py --asan --ours build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug \
+	  --stock $(STOCK_TREE)/memcached-debug --seeds 25 --calls 8000
+
+# 1,000 reloads under load, ours then the stock C build.
+test-soak:
+	scripts/build-tree.sh
+	MCP_STOCK=1 scripts/build-tree.sh
+	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 1000
+	-python3 scripts/soak.py --bin $(STOCK_TREE)/memcached --reloads 1000
+
+# 100 starts of each backend-release-race reproduction on our production,
+# debug and ASan builds (and the stock C build, for comparison).
+test-gc-race:
+	scripts/test-asan.sh --build-only
+	MCP_STOCK=1 scripts/build-tree.sh
+	MCP_GC_RACE_STOCK=$(STOCK_TREE) scripts/test-gc-race.sh 100 $(TREE)/memcached $(TREE)/memcached-debug \
+	  build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
+
+# The whole make test in a Debian i386 chroot (32-bit time_t).
+test-i386:
+	scripts/test-i386.sh
+
+# Allocation failures: every N over a config load and over requests.
+test-alloc-fail:
+	MCP_STOCK=1 scripts/build-tree.sh
+	scripts/test-alloc-fail.sh 1 $(TREE) $(STOCK_TREE)
 
 # Debian links the system liblua5.4 only in sid's 1.6.45-1 (its
 # 0006-Don-t-use-embedded-Lua.patch); trixie's 1.6.38-1 uses the bundled Lua,

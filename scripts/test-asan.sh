@@ -13,6 +13,7 @@ REPORTS="$ROOT/target/asan/reports"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
 
 MCP_BUILD_DIR="$BUILD" MCP_CFLAGS="-g -O1 $SAN" MCP_LDFLAGS="$SAN" "$ROOT/scripts/build-tree.sh" || exit 1
+[ "${1:-}" = "--build-only" ] && exit 0
 
 rm -rf "$REPORTS"; mkdir -p "$REPORTS"
 export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=0:abort_on_error=0"

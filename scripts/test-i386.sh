@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make test-i386`: the whole `make test` in a Debian i386 chroot (trixie:
+# 32-bit userland, 32-bit time_t), from a clean copy of this checkout.
+# `make test` there installs what it needs itself (scripts/prereqs.sh), the
+# Rust toolchain included; crates come from the public registry, memcached's
+# source through apt. Also runs the 32-bit time test (tests/time32.t:
+# mcp.time_*_millis past the 32-bit overflow). Needs root.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SUITE="${I386_SUITE:-trixie}"
+[ "$(id -u)" = 0 ] || { echo "test-i386: needs root" >&2; exit 1; }
+# shellcheck source=scripts/deb-chroot.sh
+. "$ROOT/scripts/deb-chroot.sh"
+t0=$(date +%s)
+tb="$CACHE/chroots/$SUITE-i386.tar"
+if [ ! -s "$tb" ]; then
+  echo "test-i386: creating the i386 $SUITE chroot tarball (once)" >&2
+  mmdebstrap --quiet --arch=i386 --variant=buildd --components=main \
+    --include=ca-certificates,git,iproute2,sudo --aptopt='Acquire::Check-Valid-Until "false"' \
+    "$SUITE" "$tb.tmp.tar" "$(mirror_uri)" >&2
+  mv "$tb.tmp.tar" "$tb"
+fi
+CH="$ROOT/build/i386/chroot"
+[ -e "$CH" ] && chroot_cleanup "$CH"
+mkdir -p "$CH"; tar -xf "$tb" -C "$CH"; _CHROOTS+=("$CH")
+mount -t proc proc "$CH/proc"; mount --rbind /dev "$CH/dev"; mount --make-rslave "$CH/dev"
+mount -t sysfs sysfs "$CH/sys"; mount -t tmpfs tmpfs "$CH/tmp"
+cp /etc/resolv.conf "$CH/etc/resolv.conf" 2>/dev/null || true
+# a clean clone of this checkout (committed state) plus the cached tarballs
+git clone -q "$ROOT" "$CH/root/proxy-lua-rs"
+mkdir -p "$CH/root/.cache/mcp-rs"; cp "$CACHE"/memcached_*.tar.xz "$CH/root/.cache/mcp-rs/" 2>/dev/null || true
+echo "test-i386: $(chroot "$CH" dpkg --print-architecture) chroot ready (+$(elapsed "$t0")s); running make test" >&2
+set +e
+chroot "$CH" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+  DEBIAN_FRONTEND=noninteractive /bin/bash -c \
+  'cd /root/proxy-lua-rs && make test MEMCACHED_VERSION='"${MEMCACHED_VERSION:-1.6.45}"'' \
+  2>&1 | tee "$ROOT/build/i386/make-test.log"
+rc=${PIPESTATUS[0]}
+set -e
+chroot_cleanup "$CH"
+echo "test-i386: make test in i386 $SUITE: status $rc (+$(elapsed "$t0")s; log build/i386/make-test.log)" >&2
+exit $rc
