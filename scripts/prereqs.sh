@@ -92,6 +92,7 @@ case "$what" in
     ;;
   deb)
     need "mmdebstrap" "mmdebstrap" have mmdebstrap
+    need "arch-test (i386 chroots)" "arch-test" have arch-test
     need "unshare" "util-linux" have unshare
     need "ip (iproute2)" "iproute2" have ip
     need "dpkg-source" "dpkg-dev" have dpkg-source
