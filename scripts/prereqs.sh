@@ -70,7 +70,9 @@ need "nm, objdump" "binutils" sh -c 'command -v nm && command -v objdump'
 need "apt-get (fetches memcached's source)" "apt" have apt-get
 need "Debian archive keyring" "debian-archive-keyring" test -f /usr/share/keyrings/debian-archive-keyring.gpg
 need "CA certificates" "ca-certificates" test -d /etc/ssl/certs
-RUST_PKGS=$(rust_pkgs)
+# Which Rust packages depends on the release (resolved after apt-get
+# update, when installing): a placeholder until then.
+RUST_PKGS="@rust@"
 need "cargo and rustc >= $MSRV" "$RUST_PKGS" cargo_ok
 
 case "$what" in
@@ -104,16 +106,28 @@ esac
 
 [ ${#missing_pkgs[@]} -eq 0 ] && exit 0
 
-line="apt-get install -y --no-install-recommends ${missing_pkgs[*]}"
+resolve() { # the package list with the Rust placeholder resolved
+  local out=() p
+  for p in "${missing_pkgs[@]}"; do
+    if [ "$p" = "@rust@" ]; then
+      for r in $(rust_pkgs); do case " ${out[*]:-} " in *" $r "*) ;; *) out+=("$r") ;; esac; done
+    else
+      out+=("$p")
+    fi
+  done
+  echo "${out[*]}"
+}
 if [ "$(id -u)" = 0 ] && [ $check_only = 0 ] && command -v apt-get >/dev/null; then
   echo "prereqs: missing for 'make $what': $(IFS=,; echo "${missing_what[*]}" | sed 's/,/, /g')" >&2
-  echo "prereqs: installing: $line" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
+  read -r -a missing_pkgs <<< "$(resolve)"
+  echo "prereqs: installing: apt-get install -y --no-install-recommends ${missing_pkgs[*]}" >&2
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >&2
   exec "$0" "$what" --check-only
 fi
+line="apt-get install -y --no-install-recommends $(resolve)"
 {
   echo "prereqs: 'make $what' needs what this machine lacks:"
   for w in "${missing_what[@]}"; do echo "  - $w"; done

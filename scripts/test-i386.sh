@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test-i386`: the whole `make test` in a Debian i386 chroot (trixie:
+# `make test-i386`: the whole `make test` in a Debian i386 chroot (bookworm:
 # 32-bit userland, 32-bit time_t), from a clean copy of this checkout.
 # `make test` there installs what it needs itself (scripts/prereqs.sh), the
 # Rust toolchain included; crates come from the public registry, memcached's
@@ -7,7 +7,10 @@
 # mcp.time_*_millis past the 32-bit overflow). Needs root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SUITE="${I386_SUITE:-trixie}"
+# bookworm (with its security suite, which carries rustc-web 1.96: the
+# crate's dev tools want a current rustc; trixie's 1.85 builds the library,
+# which the trixie package build proves). i386 keeps a 32-bit time_t.
+SUITE="${I386_SUITE:-bookworm}"
 [ "$(id -u)" = 0 ] || { echo "test-i386: needs root" >&2; exit 1; }
 # shellcheck source=scripts/deb-chroot.sh
 . "$ROOT/scripts/deb-chroot.sh"
@@ -15,9 +18,14 @@ t0=$(date +%s)
 tb="$CACHE/chroots/$SUITE-i386.tar"
 if [ ! -s "$tb" ]; then
   echo "test-i386: creating the i386 $SUITE chroot tarball (once)" >&2
+  m=$(mirror_uri)
+  sec=$(awk 'tolower($1)=="uris:" {for(i=2;i<=NF;i++) print $i}' /etc/apt/sources.list.d/debian.sources 2>/dev/null \
+        | grep -- '-security' | head -1 || true)
+  srcs=("deb $m $SUITE main")
+  [ "$SUITE" = bookworm ] && [ -n "$sec" ] && srcs+=("deb $sec $SUITE-security main")
   mmdebstrap --quiet --arch=i386 --variant=buildd --components=main \
     --include=ca-certificates,git,iproute2,sudo --aptopt='Acquire::Check-Valid-Until "false"' \
-    "$SUITE" "$tb.tmp.tar" "$(mirror_uri)" >&2
+    "$SUITE" "$tb.tmp.tar" "${srcs[@]}" >&2
   mv "$tb.tmp.tar" "$tb"
 fi
 CH="$ROOT/build/i386/chroot"
