@@ -34,6 +34,13 @@ mkdir -p "$CH"; tar -xf "$tb" -C "$CH"; _CHROOTS+=("$CH")
 mount -t proc proc "$CH/proc"; mount --rbind /dev "$CH/dev"; mount --make-rslave "$CH/dev"
 mount -t sysfs sysfs "$CH/sys"; mount -t tmpfs tmpfs "$CH/tmp"
 cp /etc/resolv.conf "$CH/etc/resolv.conf" 2>/dev/null || true
+# the host's local CAs (an egress proxy's, where there is one), so that
+# cargo reaches the crate registry from inside as it does outside
+if [ -d /usr/local/share/ca-certificates ] && ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$CH/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$CH/usr/local/share/ca-certificates/"
+  chroot "$CH" update-ca-certificates >/dev/null 2>&1 || true
+fi
 # a clean clone of this checkout (committed state) plus the cached tarballs
 git clone -q "$ROOT" "$CH/root/proxy-lua-rs"
 mkdir -p "$CH/root/.cache/mcp-rs"; cp "$CACHE"/memcached_*.tar.xz "$CH/root/.cache/mcp-rs/" 2>/dev/null || true
