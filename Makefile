@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua test-reliability fuzz test-soak test-gc-race test-alloc-fail test-i386 \
+        test-asan test-system-lua test-reliability fuzz test-soak test-gc-race test-alloc-fail test-i386 check-tool test-check \
         bench deb deb-check clean
 
 all: tree
@@ -52,6 +52,7 @@ test:
 	$(MAKE) --no-print-directory layout-mismatch
 	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory test-check
 	$(MAKE) --no-print-directory test-reliability
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua
@@ -151,6 +152,13 @@ test-gc-race:
 	MCP_STOCK=1 scripts/build-tree.sh
 	MCP_GC_RACE_STOCK=$(STOCK_TREE) scripts/test-gc-race.sh 100 $(TREE)/memcached $(TREE)/memcached-debug \
 	  build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
+
+# proxy-lua-check (docs/config-check.md): build its shim; exactness tests.
+check-tool:
+	cc -shared -fPIC -O2 -o tools/proxy-lua-check/noconnect.so tools/proxy-lua-check/noconnect.c
+
+test-check: check-tool
+	scripts/test-check.sh
 
 # The whole make test in a Debian i386 chroot (32-bit time_t).
 test-i386:

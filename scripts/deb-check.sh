@@ -4,6 +4,7 @@
 # mirror), starts the installed /usr/bin/memcached as a proxy on
 # examples/proxy-example.lua with two backends (two more instances of the
 # installed memcached), does a set/get round trip through the proxy, and
+# runs the installed proxy-lua-check on that config and on a broken one, and
 # shows that the installed binary carries proxy-lua-rs: its identification
 # string, a check that fails on Debian's stock package (the control run,
 # MCP_DEB_CHECK_STOCK=1, installs Debian's own memcached and must fail it).
@@ -60,6 +61,14 @@ for b in $B1 $B2; do
 done
 echo "value stored on $n of 2 backends"
 [ $n = 1 ] || exit 1
+if [ -x /usr/bin/proxy-lua-check ]; then
+  r=$(proxy-lua-check --arg b1_$B1:b2_$B2 /tmp/proxy-example.lua | tail -1) || { echo "proxy-lua-check FAILED"; exit 1; }
+  echo "$r"
+  printf 'function mcp_config_pools() return mcp.pool({}, { filter = "stop" }) end\n' > /tmp/broken.lua
+  e=$(proxy-lua-check /tmp/broken.lua 2>&1); rc=$?
+  echo "proxy-lua-check on a broken config: status $rc: $e"
+  [ $rc = 1 ] || exit 1
+fi
 id=$(grep -ao 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust' /usr/bin/memcached | head -1)
 if [ -z "$id" ]; then echo "/usr/bin/memcached does not carry proxy-lua-rs"; exit 2; fi
 echo "/usr/bin/memcached carries: $id"

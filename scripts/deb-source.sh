@@ -45,7 +45,7 @@ cp "$ORIG" "$SRC/"
 comp="$SRC/memcached_$VERSION.orig-proxy-lua-rs.tar.xz"
 mtime=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
 ( cd "$ROOT"
-  files=(Cargo.toml Cargo.lock build.rs build-support src test-support include README.md docs)
+  files=(Cargo.toml Cargo.lock build.rs build-support src test-support include README.md docs tools/proxy-lua-check)
   for f in "${files[@]}"; do [ -e "$f" ] || { echo "deb-source: $f missing" >&2; exit 1; }; done
   # only what git tracks (no build products), plus uncommitted edits of it
   git ls-files -z -- "${files[@]}" | LC_ALL=C sort -z \

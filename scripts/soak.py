@@ -78,6 +78,24 @@ def stats(port):
     return out
 
 
+def vm_kib(port):
+    """Lua memory of the worker VMs (`stats proxy` vm_memory_kb)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"stats proxy\r\n")
+    buf = b""
+    while not buf.endswith(b"END\r\n"):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    s.close()
+    for line in buf.decode().splitlines():
+        p = line.split()
+        if len(p) == 3 and p[1] == "vm_memory_kb":
+            return int(p[2])
+    return -1
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -232,6 +250,7 @@ def main():
                 time.sleep(1)
                 base_rss = rss_kib(prx.pid)
                 base_fds = nfds(prx.pid)
+                base_vm = vm_kib(port)
             name = CONFIGS[(i + 1) % len(CONFIGS)]
             shutil.copy(os.path.join(ROOT, "tests", "reliability", name), cfg + ".new")
             os.replace(cfg + ".new", cfg)
@@ -266,7 +285,7 @@ def main():
                     bad_totals.append((i + 1, name, want, bt))
             if (i + 1 - warm) % 100 == 0 and i >= warm:
                 print(f"soak: {i + 1 - warm}/{a.reloads} reloads, {time.time() - t0:.0f}s, RSS {rss_kib(prx.pid)} KiB, "
-                      f"fds {nfds(prx.pid)}", flush=True)
+                      f"Lua {vm_kib(port)} KiB, fds {nfds(prx.pid)}", flush=True)
         # back to the warm-up config, then measure
         time.sleep(1)
         open(stopfile, "w").close()
@@ -275,6 +294,7 @@ def main():
         time.sleep(0.5)
         end_rss = rss_kib(prx.pid)
         end_fds = nfds(prx.pid)
+        end_vm = vm_kib(port)
         reqs = sum(r[0] for r in results)
         fails = sum(r[1] for r in results)
         alive = prx.poll() is None
@@ -289,6 +309,7 @@ def main():
               f"{ {k: sorted(set(v)) for k, v in totals.items()} }; expected {EXPECTED_TOTAL}; "
               f"deviations: {bad_totals[:10] or 'none'}")
         print(f"soak: fds after warm-up {base_fds}, at the end {end_fds}")
+        print(f"soak: Lua memory of the worker VMs (vm_memory_kb) after warm-up {base_vm} KiB, at the end {end_vm} KiB")
         print(f"soak: proxy {'alive' if alive else 'DIED'}")
         ok = alive and not bad_totals and end_fds <= base_fds and (end_rss - base_rss) < 1024
         print("soak: " + ("ok" if ok else "FAIL") + f" (failed requests: {fails}; compare with the C build)")

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Exactness tests of proxy-lua-check (docs/config-check.md):
+#  1. it accepts every proxy config upstream's t/proxy*.t load (t/*.lua of
+#     the tree, with the proxy_arg a test passes where it needs one) and
+#     every config in examples/;
+#  2. for every config in tests/check-configs/ (one per error site of
+#     proxy_lua.c a config can reach, plus Lua syntax and runtime errors) it
+#     fails with status 1 and its message equals the first error line the
+#     real memcached prints when started with that config (and, where it
+#     matches ours, the stock C build's);
+#  3. --json parses, --all reports more than one error.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TREE="$(cd "${MCP_TREE:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}" && pwd)"
+STOCK="${MCP_STOCK_TREE:-$ROOT/build/stock/memcached-${MEMCACHED_VERSION:-1.6.45}}"
+CHECK="$ROOT/tools/proxy-lua-check/proxy-lua-check"
+cc -shared -fPIC -O2 -o "$ROOT/tools/proxy-lua-check/noconnect.so" "$ROOT/tools/proxy-lua-check/noconnect.c" || exit 1
+user=(); [ "$(id -u)" = 0 ] && user=(-u root)
+fail=0; n_ok=0; n_bad=0
+
+memcached_error() { # bin config -> the first error line memcached prints
+  local out
+  out=$(LD_PRELOAD="$ROOT/tools/proxy-lua-check/noconnect.so" timeout 20 "$1" "${user[@]}" -p 0 -U 0 -t 1 \
+        -o "proxy_config=$2" 2>&1 >/dev/null)
+  grep -a -m1 -E '^(ERROR|Failed)' <<< "$out" || echo "(no error: $(head -c 200 <<< "$out"))"
+}
+
+# 1. accepted
+# (as their .t files run them: some read a file the test writes first;
+# proxyroutelib.lua is routelib's argument, not a config of its own)
+printf 'return "start"' > /tmp/proxytagmode.lua
+printf 'return "a 1 0"' > /tmp/proxyustats.lua
+for f in "$TREE"/t/*.lua "$ROOT"/examples/*.lua; do
+  if [ "$(basename "$f")" = proxyroutelib.lua ]; then
+    out=$("$CHECK" --memcached "$TREE/memcached" --arg "$f" routelib 2>&1); rc=$?
+    if [ $rc = 0 ]; then n_ok=$((n_ok+1)); echo "ok    routelib with proxyroutelib.lua ($(grep -m1 '^pools:' <<< "$out"), $(grep -m1 '^routes:' <<< "$out"))"
+    else echo "FAIL  routelib with proxyroutelib.lua rejected ($rc): $(tail -3 <<< "$out")"; fail=1; fi
+    continue
+  fi
+  arg=""
+  case "$(basename "$f")" in
+    proxy-example.lua) arg="b1_11312:b2_11313" ;;
+  esac
+  # upstream's configs read mcp.start_arg only where its .t passes one
+  if grep -q 'proxy_arg=' "$TREE"/t/*.t 2>/dev/null && grep -l "$(basename "$f")" "$TREE"/t/*.t >/dev/null 2>&1; then
+    a=$(grep -h -o "$(basename "$f" .lua)[^ \"']*,proxy_arg=[^ \"']*" "$TREE"/t/*.t | head -1 | sed 's/.*proxy_arg=//')
+    [ -n "$a" ] && arg=$a
+  fi
+  # a config memcached itself refuses is not the checker's to accept
+  mc=$(memcached_error "$TREE/memcached" "$f${arg:+,proxy_arg=$arg}")
+  out=$("$CHECK" --memcached "$TREE/memcached" ${arg:+--arg "$arg"} "$f" 2>&1); rc=$?
+  if [ "${mc#(no error}" = "$mc" ]; then
+    # memcached refuses it too: the checker must say the same
+    if [ $rc = 1 ] && [ "$(tail -1 <<< "$out")" = "$mc" ]; then echo "same  $(basename "$f"): both refuse it: $mc"
+    else echo "FAIL  $(basename "$f"): memcached: $mc; checker ($rc): $(tail -1 <<< "$out")"; fail=1; fi
+  elif [ $rc = 0 ]; then
+    n_ok=$((n_ok+1)); echo "ok    $(basename "$f") ($(grep -m1 '^pools:' <<< "$out"), $(grep -m1 '^routes:' <<< "$out"))"
+  else
+    echo "FAIL  $(basename "$f") rejected ($rc): $(tail -3 <<< "$out")"; fail=1
+  fi
+done
+
+# 2. refused, with memcached's message
+for f in "$ROOT"/tests/check-configs/*.lua; do
+  want=$(memcached_error "$TREE/memcached" "$f")
+  got=$("$CHECK" --memcached "$TREE/memcached" "$f" 2>&1 >/dev/null); rc=$?
+  stock=""
+  [ -x "$STOCK/memcached" ] && stock=$(memcached_error "$STOCK/memcached" "$f")
+  if [ $rc = 1 ] && [ "$got" = "$want" ]; then
+    n_bad=$((n_bad+1))
+    note=""; [ -n "$stock" ] && [ "$stock" != "$want" ] && note=" (stock C prints: $stock)"
+    echo "same  $(basename "$f"): $got$note"
+  else
+    echo "FAIL  $(basename "$f"): memcached: '$want'; checker ($rc): '$got'"; fail=1
+  fi
+done
+
+# 3. --json and --all
+j=$("$CHECK" --memcached "$TREE/memcached" --json --arg b1_1:b2_2 "$ROOT/examples/proxy-example.lua")
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ok"] and d["config"]["pools"] and d["routes"]' "$j" \
+  && echo "ok    --json parses (pools and routes present)" || { echo "FAIL  --json"; fail=1; }
+multi=$(mktemp --suffix=.lua); cat "$ROOT/tests/check-configs/tunable-failure-limit.lua" > "$multi"
+sed -i 's|^    mcp.backend_failure_limit(-1)|    mcp.backend_failure_limit(-1)\n    mcp.backend_depth_limit(-1)\n    mcp.register_cron("c", {})|' "$multi"
+nerr=$("$CHECK" --memcached "$TREE/memcached" --all "$multi" 2>&1 >/dev/null | grep -c '^ERROR')
+rm -f "$multi"
+[ "$nerr" = 3 ] && echo "ok    --all reports the 3 errors of one config" || { echo "FAIL  --all reported $nerr errors (want 3)"; fail=1; }
+
+echo "test-check: $n_ok configs accepted, $n_bad broken configs refused with memcached's own message"
+exit $fail

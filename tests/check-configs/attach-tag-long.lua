@@ -1,0 +1,7 @@
+-- proxy-lua-check corpus: attach tag over 8 characters
+function mcp_config_pools()
+    return mcp.pool({ mcp.backend("ok", "127.0.0.1", "11999") })
+end
+function mcp_config_routes(p)
+    mcp.attach(mcp.CMD_GET, function() end, "ninechars")
+end
