@@ -81,6 +81,8 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// personality routine from its unwind tables. Nothing here unwinds
 /// (`panic = "abort"`, and Lua errors are `longjmp`s, which never consult
 /// it), so it is never called.
+///
+/// cbindgen:ignore
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rust_eh_personality() {}
