@@ -86,6 +86,8 @@ echo "proxy-lua-rs.patch" >> "$T/debian/patches/series"
   echo "    a Rust drop-in replacement, shipped as the orig-proxy-lua-rs"
   echo "    component tarball and built offline from Debian's Rust packages."
   echo "  * Run the upstream proxy tests (t/proxy*.t) in dh_auto_test again."
+  echo "  * Ship proxy-lua-check, which checks a proxy config with the installed"
+  echo "    memcached before it is deployed (like nginx -t)."
   echo
   echo " -- ${DEBFULLNAME:-proxy-lua-rs} <${DEBEMAIL:-proxy-lua-rs@example.org}>  $(LC_ALL=C date -u -R -d "@$mtime")"
   echo

@@ -45,6 +45,7 @@ if [ "${set_reply%$'\r'}" != "STORED" ] || [ "${l2%$'\r'}" != "$value" ]; then
   exit 1
 fi
 echo "round trip ok"
+echo "check a config before deploying it: tools/proxy-lua-check/proxy-lua-check --arg b1_$B1:b2_$B2 $CONFIG"
 if [ -n "${ONESHOT:-}" ] && [ "${ONESHOT:-0}" != 0 ]; then exit 0; fi
 echo "serving on 127.0.0.1:$PROXY_PORT until interrupted (Ctrl-C)"
 wait "${pids[2]}"
