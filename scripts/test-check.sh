@@ -30,7 +30,17 @@ memcached_error() { # bin config -> the first error line memcached prints
 # proxyroutelib.lua is routelib's argument, not a config of its own)
 printf 'return "start"' > /tmp/proxytagmode.lua
 printf 'return "a 1 0"' > /tmp/proxyustats.lua
+printf 'return "none"' > /tmp/proxyconfigmode.lua
 for f in "$TREE"/t/*.lua "$ROOT"/examples/*.lua; do
+  case "$(basename "$f")" in
+    proxyconfigmulti2.lua) continue ;; # with multi1, below
+    proxyconfigmulti1.lua)
+      # proxyconfigmulti.t loads the two files as one config
+      out=$("$CHECK" --memcached "$TREE/memcached" "$f" "${f%1.lua}2.lua" 2>&1); rc=$?
+      if [ $rc = 0 ]; then n_ok=$((n_ok+2)); echo "ok    proxyconfigmulti1.lua + proxyconfigmulti2.lua ($(grep -m1 '^pools:' <<< "$out"), $(grep -m1 '^routes:' <<< "$out"))"
+      else echo "FAIL  proxyconfigmulti1.lua + proxyconfigmulti2.lua rejected ($rc): $(tail -2 <<< "$out")"; fail=1; fi
+      continue ;;
+  esac
   if [ "$(basename "$f")" = proxyroutelib.lua ]; then
     out=$("$CHECK" --memcached "$TREE/memcached" --arg "$f" routelib 2>&1); rc=$?
     if [ $rc = 0 ]; then n_ok=$((n_ok+1)); echo "ok    routelib with proxyroutelib.lua ($(grep -m1 '^pools:' <<< "$out"), $(grep -m1 '^routes:' <<< "$out"))"
