@@ -25,7 +25,10 @@
 //! - **Typed userdata.** [`Userdata`] ties a memcached struct mirror to its
 //!   metatable name; `check_udata`/`udata_mut` hand out `&mut T` only after
 //!   `luaL_testudata` confirmed that metatable, and only borrowed from
-//!   `&mut self` (one at a time, re-fetched after every Lua call).
+//!   `&mut self` (one at a time, re-fetched after every Lua call). A
+//!   [`Fresh`] handle (from `new_udata` or `hold`) re-fetches it by address
+//!   instead of by metatable name, which is what keeps config loading as
+//!   cheap as upstream's single `luaL_checkudata` per object.
 
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::marker::PhantomData;
@@ -72,8 +75,12 @@ pub unsafe trait Userdata {
     const NAME: &'static CStr;
 }
 
-/// A userdata this call created (see [`Vm::new_udata`]): its address and
-/// stack index. Not `Copy`; reached through [`Vm::fresh`].
+/// A userdata this call created ([`Vm::new_udata`]) or checked once
+/// ([`Vm::hold`]): its address, absolute stack index and block size. Not
+/// `Copy`; reached again through [`Vm::fresh`]/[`Vm::fresh_ref`], which
+/// only confirm that the same block still sits at that index (one
+/// `lua_touserdata`, instead of `luaL_testudata`'s metatable lookup by
+/// name on every access).
 pub struct Fresh<T> {
     p: NonNull<T>,
     idx: c_int,
@@ -86,7 +93,8 @@ impl<T> Fresh<T> {
     pub fn index(&self) -> c_int {
         self.idx
     }
-    /// Its block size in bytes.
+    /// Its block size in bytes (from `new_udata` or `hold_block`; at least
+    /// `size_of::<T>()`).
     #[inline(always)]
     pub fn size(&self) -> usize {
         self.size
@@ -95,6 +103,11 @@ impl<T> Fresh<T> {
     #[inline(always)]
     pub fn as_ptr(&self) -> *mut T {
         self.p.as_ptr()
+    }
+    /// Its address, non-null.
+    #[inline(always)]
+    pub fn as_nonnull(&self) -> NonNull<T> {
+        self.p
     }
 }
 
@@ -373,6 +386,49 @@ impl Vm {
         }
         Fresh { p, idx, size }
     }
+    /// `luaL_checkudata(L, idx, T::NAME)` once, kept as a handle to reach
+    /// the userdata again cheaply while it stays at `idx`.
+    #[inline]
+    pub fn hold<T: Userdata>(&self, idx: c_int) -> LResult<Fresh<T>> {
+        let p = self.check_udata_ptr::<T>(idx)?;
+        Ok(Fresh {
+            p,
+            idx: self.absindex(idx),
+            size: core::mem::size_of::<T>(),
+        })
+    }
+    /// [`Vm::hold`], and the userdata borrowed shared right away (saving
+    /// the handle's re-check for the first access).
+    #[inline]
+    pub fn hold_ref<T: Userdata>(&self, idx: c_int) -> LResult<(Fresh<T>, &T)> {
+        let f = self.hold::<T>(idx)?;
+        // SAFETY: hold just confirmed a T at idx (Userdata contract); shared
+        // while &self is.
+        let r = unsafe { &*f.p.as_ptr() };
+        Ok((f, r))
+    }
+    /// [`Vm::hold`], with the handle's size the whole userdata block (for
+    /// objects with a trailing array).
+    #[inline]
+    pub fn hold_block<T: Userdata>(&self, idx: c_int) -> LResult<Fresh<T>> {
+        let mut f = self.hold::<T>(idx)?;
+        f.size = self.rawlen(idx);
+        Ok(f)
+    }
+    /// The userdata `f` names, if it is still at its stack index (always,
+    /// unless the caller removed it), borrowed shared.
+    #[inline]
+    pub fn fresh_ref<T>(&self, f: &Fresh<T>) -> LResult<&T> {
+        if self.to_userdata_ptr(f.idx) != f.p.as_ptr().cast() {
+            return Err(LuaError::Str(
+                c"proxy-lua-rs: internal error: object moved on the stack",
+            ));
+        }
+        // SAFETY: the userdata at f.idx is the one new_udata made (or hold
+        // checked) for a T (same address), alive on the stack; shared while
+        // &self is, so no &mut to it can exist.
+        Ok(unsafe { &*f.p.as_ptr() })
+    }
     /// The userdata `f` names, if it is still at its stack index (always,
     /// unless the caller removed it), borrowed mutably.
     #[inline]
@@ -382,8 +438,9 @@ impl Vm {
                 c"proxy-lua-rs: internal error: object moved on the stack",
             ));
         }
-        // SAFETY: the userdata at f.idx is the one new_udata made for a T
-        // (same address), alive on the stack; unique through &mut self.
+        // SAFETY: the userdata at f.idx is the one new_udata made (or hold
+        // checked) for a T (same address), alive on the stack; unique
+        // through &mut self.
         Ok(unsafe { &mut *f.p.as_ptr() })
     }
     /// `lua_tostring` as a C string (up to its first NUL).
@@ -438,9 +495,33 @@ impl Vm {
     /// member): up to the first NUL, or the whole array if it has none.
     #[inline]
     pub fn push_cbuf(&mut self, b: &[c_char]) {
-        // SAFETY: c_char and u8 have the same layout.
-        let bytes = unsafe { core::slice::from_raw_parts(b.as_ptr() as *const u8, b.len()) };
-        self.push_bytes(upto_nul(bytes))
+        push_cbuf_raw(self.as_ptr(), b)
+    }
+    /// Copies the string at `idx` (`lua_tolstring`; nothing if it is not
+    /// one) into the `char[N]` member of the userdata `f` names that `get`
+    /// picks, NUL-terminated, in place: upstream's `if (len > max) error;
+    /// memcpy(dst, src, len); dst[len] = '\0';`. Returns the length, or
+    /// `None` (nothing copied) when it is over `max` or leaves no room for
+    /// the NUL.
+    pub fn copy_str_into<T>(
+        &mut self,
+        idx: c_int,
+        f: &Fresh<T>,
+        max: usize,
+        get: impl FnOnce(&mut T) -> &mut [c_char],
+    ) -> LResult<Option<usize>> {
+        let src = self.to_bytes(idx).unwrap_or(&[]);
+        let (sp, n) = (src.as_ptr(), src.len());
+        let dst = get(self.fresh(f)?);
+        if n > max || n >= dst.len() {
+            return Ok(None);
+        }
+        // SAFETY: sp..sp+n is the Lua string at idx, still on the stack
+        // (only fresh's check ran since), and never inside a userdata
+        // block; dst has room for n bytes and the NUL (checked above).
+        unsafe { core::ptr::copy_nonoverlapping(sp as *const c_char, dst.as_mut_ptr(), n) };
+        dst[n] = 0;
+        Ok(Some(n))
     }
     #[inline(always)]
     pub fn push_value(&mut self, idx: c_int) {
@@ -649,6 +730,21 @@ impl Vm {
         // SAFETY: live state; memcached's functions follow the Lua C-function
         // protocol and raise their own errors.
         unsafe { f(self.as_ptr()) }
+    }
+}
+
+/// `lua_pushstring` of a `char[N]` array that holds a NUL (Lua's
+/// short-string cache, keyed by address, makes repeated pushes of the same
+/// member cheap, as in upstream), else `lua_pushlstring` of all of it.
+#[inline]
+fn push_cbuf_raw(l: *mut lua_State, b: &[c_char]) {
+    if b.contains(&0) {
+        // SAFETY: live state; b holds a NUL, so the C string ends inside
+        // it; Lua copies the bytes.
+        unsafe { lua_pushstring(l, b.as_ptr()) };
+    } else {
+        // SAFETY: live state; Lua copies b.len() bytes of a live slice.
+        unsafe { lua_pushlstring(l, b.as_ptr(), b.len()) };
     }
 }
 

@@ -385,7 +385,7 @@ impl crate::vm::Vm {
     /// `be`, with the C allocator (memcached frees the backend's copy).
     pub fn label_set_detail(
         &mut self,
-        be: core::ffi::c_int,
+        be: &crate::vm::Fresh<McpBackendLabel>,
         idx: core::ffi::c_int,
     ) -> crate::vm::LResult<()> {
         let tag = self.check_bytes(idx)?;
@@ -401,7 +401,14 @@ impl crate::vm::Vm {
             ptr::copy_nonoverlapping(tag.as_ptr(), d, tag.len());
             *d.add(tag.len()) = 0;
         }
-        let bel = self.check_udata::<McpBackendLabel>(be)?;
+        let bel = match self.fresh(be) {
+            Ok(bel) => bel,
+            Err(e) => {
+                // SAFETY: d came from malloc above and is not kept.
+                unsafe { libc::free(d as *mut core::ffi::c_void) };
+                return Err(e);
+            }
+        };
         bel.free_detail();
         bel.logging.detail = d as *mut c_char;
         Ok(())

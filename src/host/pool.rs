@@ -11,7 +11,7 @@ use core::ptr::NonNull;
 use crate::ffi::host::*;
 use crate::host::backend::BackendRef;
 use crate::mcplib::pool::{key_hash_filter_stop, key_hash_filter_tag};
-use crate::vm::{Userdata, Vm};
+use crate::vm::{Fresh, LResult, Userdata, Vm};
 
 // SAFETY: every "mcp.pool" userdata is created by mcplib_pool with at least
 // size_of::<McpPool>() bytes (plus its slot array).
@@ -40,30 +40,26 @@ unsafe impl Userdata for McpFuncgen {
 }
 
 impl Vm {
-    /// The slot array (`p->pool[]`) of the pool userdata at `idx`: its
+    /// The slot array (`p->pool[]`) of the pool `pool` names: its
     /// `pool_be_total` entries, never more than the userdata block holds.
-    pub fn pool_slots(&mut self, idx: c_int) -> Option<&mut [McpPoolBe]> {
-        let p = self.test_udata_ptr::<McpPool>(idx)?;
-        // SAFETY: a live userdata block (on the stack at idx).
-        let block = unsafe { crate::ffi::lua::lua_rawlen(self.as_ptr(), idx) } as usize;
-        let room = block.saturating_sub(McpPool::POOL_OFFSET) / McpPoolBe::C_SIZE;
-        // SAFETY: as above; a plain read of our own int member.
-        let total = unsafe { *field_ptr!(p.as_ptr(), McpPool, pool_be_total) }.max(0) as usize;
-        let n = total.min(room);
-        // SAFETY: n entries fit in the block after POOL_OFFSET; the pool is
-        // only written by this (config) thread, and the slice borrows
-        // &mut self, so no Lua call (or other view of it) runs meanwhile.
-        Some(unsafe {
+    pub fn pool_slots(&mut self, pool: &Fresh<McpPool>) -> LResult<&mut [McpPoolBe]> {
+        let room = pool.size().saturating_sub(McpPool::POOL_OFFSET) / McpPoolBe::C_SIZE;
+        let n = (self.fresh_ref(pool)?.pool_be_total.max(0) as usize).min(room);
+        // SAFETY: n entries fit in the block (pool.size() bytes, the size
+        // Lua allocated; fresh_ref confirmed it is still on the stack) after POOL_OFFSET; the pool is only written by this
+        // (config) thread, and the slice borrows &mut self, so no Lua call
+        // (or other view of it) runs meanwhile.
+        Ok(unsafe {
             core::slice::from_raw_parts_mut(
-                (p.as_ptr() as *mut u8).add(McpPool::POOL_OFFSET) as *mut McpPoolBe,
+                (pool.as_ptr() as *mut u8).add(McpPool::POOL_OFFSET) as *mut McpPoolBe,
                 n,
             )
         })
     }
 
-    /// The backend in slot `i` of the pool userdata at `pidx`.
-    pub fn pool_slot_backend(&mut self, pidx: c_int, i: usize) -> Option<BackendRef<'_>> {
-        let be = NonNull::new(self.pool_slots(pidx)?.get(i)?.be)?;
+    /// The backend in slot `i` of the pool `pool` names.
+    pub fn pool_slot_backend(&mut self, pool: &Fresh<McpPool>, i: usize) -> Option<BackendRef<'_>> {
+        let be = NonNull::new(self.pool_slots(pool).ok()?.get(i)?.be)?;
         // SAFETY: a slot's backend is kept alive by the slot's registry
         // reference to its wrapper; borrowed from &mut self, so no Lua call
         // can release it meanwhile.

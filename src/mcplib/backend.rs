@@ -14,7 +14,7 @@ use crate::ffi::host::*;
 use crate::ffi::lua::*;
 use crate::host::backend::{bytes_equal, copy_bytes, new_backend, release_backend, start_backend};
 use crate::host::{ConfigVm, EventThread};
-use crate::vm::{LResult, LuaError};
+use crate::vm::{Fresh, LResult, LuaError};
 
 /// `MICROSECONDS(x)` of proxy.h: `(x) * 1E6 + 0.5`, truncated into a long.
 #[inline]
@@ -81,8 +81,8 @@ pub fn mcplib_backend_gc(vm: &mut ConfigVm) -> LResult {
 
 /// proxy_lua.c:295 `_mcplib_backend_log`: the `log = {...}` table at -1,
 /// for the label at `be`.
-fn _mcplib_backend_log(vm: &mut ConfigVm, be: c_int) -> LResult<()> {
-    vm.udata_mut::<McpBackendLabel>(be)?.use_logging = true;
+fn _mcplib_backend_log(vm: &mut ConfigVm, be: &Fresh<McpBackendLabel>) -> LResult<()> {
+    vm.fresh(be)?.use_logging = true;
 
     if vm.getfield(-1, c"deadline") != LUA_TNIL {
         let deadline = vm.check_integer(-1)? as c_int;
@@ -90,7 +90,7 @@ fn _mcplib_backend_log(vm: &mut ConfigVm, be: c_int) -> LResult<()> {
             return Err(LuaError::Str(c"backend log deadline must be >= 0"));
         }
         // convert to milliseconds.
-        vm.udata_mut::<McpBackendLabel>(be)?.logging.deadline = deadline.wrapping_mul(1000) as u32;
+        vm.fresh(be)?.logging.deadline = deadline.wrapping_mul(1000) as u32;
     }
     vm.pop(1);
 
@@ -99,14 +99,14 @@ fn _mcplib_backend_log(vm: &mut ConfigVm, be: c_int) -> LResult<()> {
         if rate < 0 {
             return Err(LuaError::Str(c"backend log sample rate must be >= 0"));
         }
-        vm.udata_mut::<McpBackendLabel>(be)?.logging.rate = rate as u32;
+        vm.fresh(be)?.logging.rate = rate as u32;
     }
     vm.pop(1);
 
     if vm.getfield(-1, c"errors") != LUA_TNIL {
         vm.check_type(-1, LUA_TBOOLEAN)?;
         let b = vm.to_boolean(-1);
-        vm.udata_mut::<McpBackendLabel>(be)?.logging.all_errors = b;
+        vm.fresh(be)?.logging.all_errors = b;
     }
     vm.pop(1);
 
@@ -117,7 +117,7 @@ fn _mcplib_backend_log(vm: &mut ConfigVm, be: c_int) -> LResult<()> {
     vm.pop(1);
 
     // If nothing was chosen we would log nothing: default to rate 1.
-    let l = &mut vm.udata_mut::<McpBackendLabel>(be)?.logging;
+    let l = &mut vm.fresh(be)?.logging;
     if l.deadline == 0 && !l.all_errors && l.rate == 0 {
         l.rate = 1;
     }
@@ -128,13 +128,13 @@ fn _mcplib_backend_log(vm: &mut ConfigVm, be: c_int) -> LResult<()> {
 /// label's tunables member chosen by `field`.
 fn opt_timeval(
     vm: &mut ConfigVm,
-    be: c_int,
+    be: &Fresh<McpBackendLabel>,
     name: &CStr,
     field: fn(&mut ProxyTunables) -> &mut libc::timeval,
 ) -> LResult<()> {
     if vm.getfield(1, name) != LUA_TNIL {
         let tv = seconds_to_timeval(vm.check_number(-1)?);
-        *field(&mut vm.udata_mut::<McpBackendLabel>(be)?.tunables) = tv;
+        *field(&mut vm.fresh(be)?.tunables) = tv;
     }
     vm.pop(1);
     Ok(())
@@ -144,9 +144,9 @@ fn opt_timeval(
 /// checks it) into the label at `be`.
 fn opt(
     vm: &mut ConfigVm,
-    be: c_int,
+    be: &Fresh<McpBackendLabel>,
     name: &CStr,
-    apply: impl FnOnce(&mut ConfigVm, c_int) -> LResult<()>,
+    apply: impl FnOnce(&mut ConfigVm, &Fresh<McpBackendLabel>) -> LResult<()>,
 ) -> LResult<()> {
     if vm.getfield(1, name) != LUA_TNIL {
         apply(vm, be)?;
@@ -160,7 +160,7 @@ fn opt(
 pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
     let ctx = vm.ctx();
     let fresh = vm.new_udata::<McpBackendLabel>(0, 0, Some(c"mcp.backend"));
-    let be = fresh.index();
+    let be = &fresh;
     {
         let bel = vm.fresh(&fresh)?;
         // copy global defaults for tunables.
@@ -192,12 +192,12 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
 
         opt(vm, be, c"tcpkeepalive", |vm, be| {
             let b = vm.to_boolean(-1);
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.tcp_keepalive = b;
+            vm.fresh(be)?.tunables.tcp_keepalive = b;
             Ok(())
         })?;
         opt(vm, be, c"tls", |vm, be| {
             let b = vm.to_boolean(-1);
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.use_tls = b;
+            vm.fresh(be)?.tunables.use_tls = b;
             Ok(())
         })?;
         opt(vm, be, c"failurelimit", |vm, be| {
@@ -205,9 +205,7 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
             if limit < 0 {
                 return Err(LuaError::Str(c"failurelimit must be >= 0"));
             }
-            vm.udata_mut::<McpBackendLabel>(be)?
-                .tunables
-                .backend_failure_limit = limit;
+            vm.fresh(be)?.tunables.backend_failure_limit = limit;
             Ok(())
         })?;
         opt(vm, be, c"depthlimit", |vm, be| {
@@ -215,7 +213,7 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
             if limit < 0 {
                 return Err(LuaError::Str(c"depthlimit must be >= 0"));
             }
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.backend_depth_limit = limit;
+            vm.fresh(be)?.tunables.backend_depth_limit = limit;
             Ok(())
         })?;
         opt_timeval(vm, be, c"connecttimeout", |t| &mut t.connect)?;
@@ -223,31 +221,31 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
         // then retrytimeout again as a full timeval: upstream's order.
         opt(vm, be, c"retrytimeout", |vm, be| {
             let w = _mcplib_backend_get_waittime(vm.check_number(-1)?);
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.retry.tv_sec = w as libc::time_t;
+            vm.fresh(be)?.tunables.retry.tv_sec = w as libc::time_t;
             Ok(())
         })?;
         opt(vm, be, c"retrywaittime", |vm, be| {
             let w = _mcplib_backend_get_waittime(vm.check_number(-1)?);
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.retry.tv_sec = w as libc::time_t;
+            vm.fresh(be)?.tunables.retry.tv_sec = w as libc::time_t;
             Ok(())
         })?;
         opt_timeval(vm, be, c"retrytimeout", |t| &mut t.retry)?;
         opt_timeval(vm, be, c"readtimeout", |t| &mut t.read)?;
         opt(vm, be, c"down", |vm, be| {
             let b = vm.to_boolean(-1);
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.down = b;
+            vm.fresh(be)?.tunables.down = b;
             Ok(())
         })?;
         opt_timeval(vm, be, c"flaptime", |t| &mut t.flap)?;
         opt(vm, be, c"flapbackofframp", |vm, be| {
             let r = clamp_ramp(vm.check_number(-1)?);
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.flap_backoff_ramp = r;
+            vm.fresh(be)?.tunables.flap_backoff_ramp = r;
             Ok(())
         })?;
         opt(vm, be, c"flapbackoffmax", |vm, be| {
             vm.check_number(-1)?;
             let m = vm.to_integer(-1) as u32;
-            vm.udata_mut::<McpBackendLabel>(be)?.tunables.flap_backoff_max = m;
+            vm.fresh(be)?.tunables.flap_backoff_max = m;
             Ok(())
         })?;
         opt(vm, be, c"connections", |vm, be| {
@@ -257,7 +255,7 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
             } else if c > 8 {
                 return Err(LuaError::Str(c"backend connections argument must be <= 8"));
             }
-            vm.udata_mut::<McpBackendLabel>(be)?.conncount = c;
+            vm.fresh(be)?.conncount = c;
             Ok(())
         })?;
         opt(vm, be, c"log", |vm, be| {
@@ -274,43 +272,18 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
         (label, name, port) = (1, 2, 3);
     }
 
-    let mut buf_label = [0 as c_char; MAX_LABELLEN + 1];
-    let mut buf_name = [0 as c_char; MAX_NAMELEN + 1];
-    let mut buf_port = [0 as c_char; MAX_PORTLEN + 1];
-    let llen = copy_cstr(
-        &mut buf_label,
-        vm.to_bytes(label).unwrap_or(&[]),
-        MAX_LABELLEN - 1,
-    )
-    .ok_or(LuaError::Str(c"backend label too long"))?;
-    copy_cstr(&mut buf_name, vm.to_bytes(name).unwrap_or(&[]), MAX_NAMELEN - 1)
+    let llen = vm
+        .copy_str_into(label, be, MAX_LABELLEN - 1, |b| &mut b.label)?
+        .ok_or(LuaError::Str(c"backend label too long"))?;
+    vm.copy_str_into(name, be, MAX_NAMELEN - 1, |b| &mut b.name)?
         .ok_or(LuaError::Str(c"backend name too long"))?;
-    copy_cstr(&mut buf_port, vm.to_bytes(port).unwrap_or(&[]), MAX_PORTLEN - 1)
+    vm.copy_str_into(port, be, MAX_PORTLEN - 1, |b| &mut b.port)?
         .ok_or(LuaError::Str(c"backend port too long"))?;
-
-    let bel = vm.fresh(&fresh)?;
-    bel.label = buf_label;
-    bel.name = buf_name;
-    bel.port = buf_port;
-    bel.llen = llen;
+    vm.fresh(be)?.llen = llen;
     if vm.is_table(1) {
         vm.pop(3); // drop label, name, port.
     }
     Ok(1) // return be object.
-}
-
-/// `if (len > max) error; memcpy(dst, src, len); dst[len] = '\0';`
-/// (upstream's limits are one below the array's room for the NUL).
-/// Returns `len`, or `None` when it is too long.
-fn copy_cstr(dst: &mut [c_char], src: &[u8], max: usize) -> Option<usize> {
-    if src.len() > max || src.len() >= dst.len() {
-        return None;
-    }
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = *s as c_char;
-    }
-    dst[src.len()] = 0;
-    Some(src.len())
 }
 
 /// `strncmp(a, b, n) == 0` over two NUL-terminated `char` arrays.
@@ -328,13 +301,19 @@ fn strn_eq(a: &[c_char], b: &[c_char], n: usize) -> bool {
 }
 
 /// proxy_lua.c:562 `_mcplib_backend_checkcache`: the cache key is at the
-/// top of the stack. On a hit the wrapper is left on the stack and `true`
-/// returned; on a miss nothing is left.
-pub fn _mcplib_backend_checkcache(vm: &mut ConfigVm, bel: c_int) -> LResult<bool> {
+/// top of the stack. On a hit the wrapper is left on the stack and its
+/// backend returned (the wrapper checked once, as upstream does); on a miss
+/// nothing is left. The hit backend gets `use_io_thread` here, where it is
+/// at hand (upstream sets it right after, in the pool loop).
+pub fn _mcplib_backend_checkcache(
+    vm: &mut ConfigVm,
+    bel: &Fresh<McpBackendLabel>,
+    use_io_thread: bool,
+) -> LResult<Option<*mut McpBackend>> {
     let ret = vm.gettable(lua_upvalueindex(MCP_BACKEND_UPVALUE));
     if ret != LUA_TNIL {
-        let be_orig = vm.udata_ref::<McpBackendWrap>(-1)?;
-        let label = vm.udata_ref::<McpBackendLabel>(bel)?;
+        let (_, be_orig) = vm.hold_ref::<McpBackendWrap>(-1)?;
+        let label = vm.fresh_ref(bel)?;
         if let Some(b) = be_orig.backend() {
             if strn_eq(b.name(), &label.name, MAX_NAMELEN)
                 && strn_eq(b.port(), &label.port, MAX_PORTLEN)
@@ -343,23 +322,37 @@ pub fn _mcplib_backend_checkcache(vm: &mut ConfigVm, bel: c_int) -> LResult<bool
                 && bytes_equal(b.logging(), &label.logging)
             {
                 // backend is the same, return it.
-                return Ok(true);
+                b.set_use_io_thread(use_io_thread);
+                return Ok(Some(be_orig.be));
             }
         }
     }
     // not the same (or absent): pop it (or the nil).
     vm.pop(1);
-    Ok(false)
+    Ok(None)
 }
 
 /// proxy_lua.c:587 `_mcplib_make_backendconn`: allocate the backend and its
 /// connections with the C allocator, hand it to event thread `e`, and cache
-/// the wrapper under the key at -1. Leaves the wrapper on the stack.
-pub fn _mcplib_make_backendconn(vm: &mut ConfigVm, bel: c_int, e: EventThread) -> LResult<()> {
+/// the wrapper under the key at -1. Leaves the wrapper on the stack and
+/// returns the backend (given `use_io_thread` before the event thread sees
+/// it; upstream sets it right after).
+pub fn _mcplib_make_backendconn(
+    vm: &mut ConfigVm,
+    bel: &Fresh<McpBackendLabel>,
+    e: EventThread,
+    use_io_thread: bool,
+) -> LResult<*mut McpBackend> {
     let ctx = vm.ctx();
     let fresh = vm.new_udata::<McpBackendWrap>(0, 0, Some(c"mcp.backendwrap"));
-    let be = new_backend(vm.udata_ref::<McpBackendLabel>(bel)?, ctx, e).map_err(LuaError::Str)?;
-    vm.fresh(&fresh)?.be = be.as_ptr();
+    let be = new_backend(vm.fresh_ref(bel)?, ctx, e).map_err(LuaError::Str)?;
+    {
+        let w = vm.fresh(&fresh)?;
+        w.be = be.as_ptr();
+        if let Some(b) = w.backend() {
+            b.set_use_io_thread(use_io_thread);
+        }
+    }
     start_backend(be);
 
     vm.push_value(-2); // push the label string back to the top.
@@ -369,5 +362,5 @@ pub fn _mcplib_make_backendconn(vm: &mut ConfigVm, bel: c_int, e: EventThread) -
     // stack is back to having backend on the top.
 
     ctx.with_stats(|s| s.add_backend_total(1));
-    Ok(())
+    Ok(be.as_ptr())
 }

@@ -14,17 +14,17 @@ use crate::host::pool::{
 use crate::host::thread::{num_threads, worker};
 use crate::host::{ConfigVm, EventThread, WorkerVm, sys};
 use crate::mcplib::backend::{_mcplib_backend_checkcache, _mcplib_make_backendconn};
-use crate::vm::{LResult, LuaError, upto_nul};
+use crate::vm::{Fresh, LResult, LuaError, upto_nul};
 
 /// proxy_lua.c:697 `mcplib_pool_gc` (`mcp.pool.__gc`).
 pub fn mcplib_pool_gc(vm: &mut ConfigVm) -> LResult {
-    let p = vm.check_udata_ptr::<McpPool>(-1)?;
-    gobj_finalize(p);
-    let phc_ref = vm.udata_ref::<McpPool>(-1)?.phc_ref;
+    let pool = vm.hold_block::<McpPool>(-1)?;
+    gobj_finalize(pool.as_nonnull());
+    let phc_ref = vm.fresh_ref(&pool)?.phc_ref;
     vm.registry_unref(phc_ref);
-    let total = vm.pool_slots(-1).map_or(0, |s| s.len());
+    let total = vm.pool_slots(&pool)?.len();
     for x in 0..total {
-        let r = vm.pool_slots(-1).and_then(|s| s.get(x)).map_or(0, |s| s.ref_);
+        let r = vm.pool_slots(&pool)?.get(x).map_or(0, |s| s.ref_);
         if r != 0 {
             vm.registry_unref(r);
         }
@@ -78,19 +78,19 @@ fn as_u8<const N: usize>(a: &[c_char; N]) -> [u8; N] {
 
 /// proxy_lua.c:765 `_mcplib_pool_dist`: the distribution object is at -1;
 /// calls its `new(pooltable, opts)` and keeps the selector it returns.
-fn _mcplib_pool_dist(vm: &mut ConfigVm, pidx: c_int) -> LResult<()> {
+fn _mcplib_pool_dist(vm: &mut ConfigVm, pool: &Fresh<McpPool>) -> LResult<()> {
     vm.check_type(-1, LUA_TTABLE)?;
     if vm.getfield(-1, c"new") != LUA_TFUNCTION {
         return Err(LuaError::Str(c"key distribution object missing 'new' function"));
     }
 
     // the copy pool table for the distribution's constructor.
-    let pool_size = vm.udata_ref::<McpPool>(pidx)?.pool_size;
+    let pool_size = vm.fresh_ref(pool)?.pool_size;
     vm.createtable(pool_size, 0);
     for x in 1..=pool_size.max(0) {
         let mut name = [0 as c_char; MAX_NAMELEN + 1];
         let mut port = [0 as c_char; MAX_PORTLEN + 1];
-        if let Some(be) = vm.pool_slot_backend(pidx, (x - 1) as usize) {
+        if let Some(be) = vm.pool_slot_backend(pool, (x - 1) as usize) {
             name = *be.name();
             port = *be.port();
         }
@@ -116,63 +116,115 @@ fn _mcplib_pool_dist(vm: &mut ConfigVm, pidx: c_int) -> LResult<()> {
     vm.check_type(-2, LUA_TUSERDATA)?;
     let phc = vm.hash_caller_at(-1);
     if let Some(phc) = phc {
-        let p = vm.udata_mut::<McpPool>(pidx)?;
+        let p = vm.fresh(pool)?;
         p.phc.selector_func = phc.selector_func;
         p.phc.ctx = phc.ctx;
     }
     vm.pop(1);
     let r = vm.registry_ref();
-    vm.udata_mut::<McpPool>(pidx)?.phc_ref = r;
+    vm.fresh(pool)?.phc_ref = r;
     Ok(())
+}
+
+/// A backend cache key being assembled: room for the longest prefix and
+/// label (each under MAX_LABELLEN) and the `:w<offset>:` between them.
+struct KeyBuf {
+    buf: [u8; 2 * MAX_LABELLEN + 32],
+    len: usize,
+}
+
+impl KeyBuf {
+    fn new() -> KeyBuf {
+        KeyBuf {
+            buf: [0; 2 * MAX_LABELLEN + 32],
+            len: 0,
+        }
+    }
+    /// Appends `b` (whatever fits; the limits above make it all fit).
+    fn put(&mut self, b: &[u8]) {
+        let room = self.buf.len() - self.len;
+        let n = b.len().min(room);
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + n), b.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+    }
+    /// Appends `char` bytes.
+    fn put_c(&mut self, b: &[c_char]) {
+        for &c in b {
+            if self.len < self.buf.len() {
+                self.buf[self.len] = c as u8;
+                self.len += 1;
+            }
+        }
+    }
+    /// Appends `v` in decimal, as Lua's `lua_Integer` to string ("%lld").
+    fn put_int(&mut self, v: i64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut u = v.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (u % 10) as u8;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            self.put(b"-");
+        }
+        self.put(&digits[i..]);
+    }
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// proxy_lua.c:823 `_mcplib_pool_make_be_loop`: find or create the backend
 /// of every label for slot block `offset`, owned by event thread `e`.
-fn _mcplib_pool_make_be_loop(vm: &mut ConfigVm, pidx: c_int, offset: c_int, e: EventThread) -> LResult<()> {
+fn _mcplib_pool_make_be_loop(
+    vm: &mut ConfigVm,
+    pool: &Fresh<McpPool>,
+    offset: c_int,
+    e: EventThread,
+) -> LResult<()> {
     let (pool_size, use_iothread, prefix) = {
-        let p = vm.udata_ref::<McpPool>(pidx)?;
+        let p = vm.fresh_ref(pool)?;
         (p.pool_size, p.use_iothread, p.beprefix)
     };
+    // The cache key, [beprefix] .. (":io:" | ":w" .. offset .. ":") .. label:
+    // upstream pushes the pieces and lua_concat()s them; the same bytes are
+    // assembled here once per loop up to the label, and pushed as one
+    // string (no integer-to-string conversion or concatenation per backend).
+    let mut key = KeyBuf::new();
+    key.put(upto_nul(&as_u8(&prefix)));
+    if use_iothread {
+        key.put(b":io:");
+    } else {
+        key.put(b":w");
+        key.put_int(offset as i64);
+        key.put(b":");
+    }
+    let head = key.len;
     for x in 1..=pool_size.max(0) {
         let slot = (x - 1) as usize + offset.wrapping_mul(pool_size) as usize;
         vm.geti(1, x as lua_Integer); // next server
         // on error, the pool's __gc releases the references made so far.
-        vm.check_udata_ptr::<McpBackendLabel>(-1)?;
-        let bel = vm.gettop();
-        let (label, llen) = {
-            let b = vm.udata_ref::<McpBackendLabel>(bel)?;
-            (b.label, b.llen.min(MAX_LABELLEN))
-        };
-
-        // the cache key: [beprefix] .. (":io:" | ":w" .. offset .. ":") .. label
-        let mut toconcat = 1;
-        if prefix[0] != 0 {
-            vm.push_cbuf(&prefix);
-            toconcat += 1;
-        }
-        if use_iothread {
-            vm.push_cstr(c":io:");
-            toconcat += 1;
-        } else {
-            vm.push_cstr(c":w");
-            vm.push_integer(offset as lua_Integer);
-            vm.push_cstr(c":");
-            toconcat += 3;
-        }
-        vm.push_bytes(&as_u8(&label)[..llen]);
-        vm.concat(toconcat);
+        let (bel, label) = vm.hold_ref::<McpBackendLabel>(-1)?;
+        key.len = head;
+        key.put_c(label.label.get(..label.llen).unwrap_or(&[]));
+        vm.push_bytes(key.bytes());
 
         vm.push_value(-1); // copy the key for the create path.
-        if !_mcplib_backend_checkcache(vm, bel)? {
-            _mcplib_make_backendconn(vm, bel, e)?;
-        }
-        let be = vm.udata_ref::<McpBackendWrap>(-1)?.be;
-        if let Some(b) = vm.udata_ref::<McpBackendWrap>(-1)?.backend() {
-            b.set_use_io_thread(use_iothread);
-        }
+        // (the backend also gets be->use_io_thread = p->use_iothread there)
+        let be = match _mcplib_backend_checkcache(vm, &bel, use_iothread)? {
+            Some(be) => be,
+            None => _mcplib_make_backendconn(vm, &bel, e, use_iothread)?,
+        };
         // the wrapper is on top: reference it (pops it).
         let r = vm.registry_ref();
-        match vm.pool_slots(pidx).and_then(|s| s.get_mut(slot)) {
+        match vm.pool_slots(pool)?.get_mut(slot) {
             Some(s) => {
                 s.be = be; // direct pointer to the backend.
                 s.ref_ = r;
@@ -190,16 +242,16 @@ fn _mcplib_pool_make_be_loop(vm: &mut ConfigVm, pidx: c_int, offset: c_int, e: E
 }
 
 /// proxy_lua.c:871 `_mcplib_pool_make_be`.
-fn _mcplib_pool_make_be(vm: &mut ConfigVm, pidx: c_int) -> LResult<()> {
-    if vm.udata_ref::<McpPool>(pidx)?.use_iothread {
+fn _mcplib_pool_make_be(vm: &mut ConfigVm, pool: &Fresh<McpPool>) -> LResult<()> {
+    if vm.fresh_ref(pool)?.use_iothread {
         let e = vm.ctx().io_thread();
-        _mcplib_pool_make_be_loop(vm, pidx, 0, e)
+        _mcplib_pool_make_be_loop(vm, pool, 0, e)
     } else {
         for n in 0..num_threads() {
             let Some((base, e)) = worker(n) else {
                 return Err(LuaError::Str(c"proxy-lua-rs: internal error: no worker thread"));
             };
-            _mcplib_pool_make_be_loop(vm, pidx, base, e)?;
+            _mcplib_pool_make_be_loop(vm, pool, base, e)?;
         }
         Ok(())
     }
@@ -207,10 +259,10 @@ fn _mcplib_pool_make_be(vm: &mut ConfigVm, pidx: c_int) -> LResult<()> {
 
 /// The default distribution: `mcp.dist_jump_hash`, looked up when the pool
 /// is made (a config may replace it).
-fn default_dist(vm: &mut ConfigVm, pidx: c_int) -> LResult<()> {
+fn default_dist(vm: &mut ConfigVm, pool: &Fresh<McpPool>) -> LResult<()> {
     vm.getglobal(c"mcp");
     if vm.getfield(-1, c"dist_jump_hash") != LUA_TNIL {
-        _mcplib_pool_dist(vm, pidx)?;
+        _mcplib_pool_dist(vm, pool)?;
     }
     vm.pop(1); // "dist_jump_hash" value (or nil)
     vm.pop(1); // "mcp"
@@ -234,7 +286,6 @@ pub fn mcplib_pool(vm: &mut ConfigVm) -> LResult {
         .and_then(|b| b.checked_add(McpPool::C_SIZE))
         .unwrap_or(usize::MAX);
     let fresh = vm.new_udata::<McpPool>(plen, 0, None);
-    let pidx = fresh.index();
     let use_iothread = ctx.with_stats(|s| s.tunables().use_iothread);
     {
         let p = vm.fresh(&fresh)?;
@@ -249,8 +300,8 @@ pub fn mcplib_pool(vm: &mut ConfigVm) -> LResult {
 
     // an ignored nil second argument is allowed.
     if argc == 1 || vm.is_nil(2) {
-        _mcplib_pool_make_be(vm, pidx)?;
-        default_dist(vm, pidx)?;
+        _mcplib_pool_make_be(vm, &fresh)?;
+        default_dist(vm, &fresh)?;
         return Ok(1);
     }
 
@@ -276,16 +327,16 @@ pub fn mcplib_pool(vm: &mut ConfigVm) -> LResult {
     }
     vm.pop(1);
 
-    _mcplib_pool_make_be(vm, pidx)?;
+    _mcplib_pool_make_be(vm, &fresh)?;
 
     // stack: backends, options, mcp.pool
     if vm.getfield(2, c"dist") != LUA_TNIL {
         // overriding the distribution function.
-        _mcplib_pool_dist(vm, pidx)?;
+        _mcplib_pool_dist(vm, &fresh)?;
         vm.pop(1); // the dist table
     } else {
         vm.pop(1); // the nil
-        default_dist(vm, pidx)?;
+        default_dist(vm, &fresh)?;
     }
 
     if vm.getfield(2, c"filter") != LUA_TNIL {
