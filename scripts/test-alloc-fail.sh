@@ -9,9 +9,14 @@
 #      while it serves one request through each route shape of that config.
 # Each outcome is classified: ok (the failure was absorbed), refused (the
 # config load failed with an error and memcached exited), lua-error
-# (a request answered with an error), crash (a signal), hang (no answer).
-# The same sweep runs on the stock C build for comparison. Ours must never
-# crash or hang.
+# (a request answered with an error), closed (memcached closed the client
+# connection, its answer to an allocation failure in its own connection
+# code), hang (no answer in 5 s), crash (a signal). A crash is rerun under
+# gdb: with one of our frames on the crashing stack it is ours, otherwise
+# it is a crash in upstream's C (memcached, libevent, Lua) that the stock
+# C build shares, reported with its site.
+# The same sweep runs on the stock C build for comparison. Fails on a crash
+# in our code or a hang.
 #
 #   scripts/test-alloc-fail.sh [STEP] [TREE] [STOCK_TREE]
 # STEP samples every STEP-th N (default 1: all of them).
@@ -31,11 +36,32 @@ start() { # bin thread n skip report -> sets PID, PORT
   PORT=$((port++)); [ $port -gt 60000 ] && port=21000
   FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
     "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
-    -o "proxy_config=$CFG,proxy_arg=b_$BPORT" >"$W/out" 2>&1 &
+    -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
   PID=$!
 }
 up() { for _ in $(seq 200); do kill -0 $PID 2>/dev/null || return 1; (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.02; done; return 2; }
 stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; RC=$?; }
+# whose code crashed: rerun the same N under gdb and look at the crashing
+# thread's stack. A frame in one of our source files (src/*.rs) makes it
+# ours; otherwise the fault is in upstream's C (memcached, libevent, Lua)
+# with our code not on the stack, which the stock C build shares.
+who() { # bin thread n skip phase -> prints "ours: <frame>" or "upstream C: <frame>"
+  local bt="$W/bt"
+  PORT=$((port++)); [ $port -gt 60000 ] && port=21000
+  FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 LD_PRELOAD="$SO" \
+    timeout 60 gdb -q -batch -ex run -ex bt "$1" -ex quit --args "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
+    -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$bt" 2>&1 &
+  local g=$!
+  if [ "$5" = requests ]; then
+    for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
+    requests >/dev/null
+  fi
+  sleep 1; pkill -INT -f "memcached.*-p $PORT " 2>/dev/null; wait $g 2>/dev/null
+  local f
+  f=$(grep -m1 -E '^#[0-9]+ .* at (/[^ ]*)?src/[^ ]*\.rs:[0-9]+' "$bt")
+  if [ -n "$f" ]; then echo "ours: $(sed -E 's/^#[0-9]+ +(0x[0-9a-f]+ in )?//' <<< "$f" | cut -c1-110)"
+  else f=$(grep -m1 -E '^#0 ' "$bt"); echo "upstream C: $(sed -E 's/^#0 +(0x[0-9a-f]+ in )?//' <<< "$f" | cut -c1-110)"; fi
+}
 requests() { # one request per route shape; prints the replies
   timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT
     printf 'mg plain/k v\r\nmg log/k v\r\nget multi/a multi/b\r\nset stop/x|#|1 0 0 1\r\nv\r\nmg tags/{t}1 v\r\nmg internal/k v\r\nmn\r\n' >&3
@@ -61,7 +87,7 @@ sweep() { # label bin phase
   stop
   total=$(( $(cut -d' ' -f1 "$W/report") - skip ))
   [ $r = 0 ] || { echo "alloc-fail: $label: did not start without injection"; cat "$W/out"; return 1; }
-  local crashes=()
+  local crashes=() upstream=()
   for n in $(seq 1 "$STEP" "$total"); do
     start "$bin" "$thread" "$n" "$skip" "$W/report"
     up; r=$?
@@ -73,23 +99,33 @@ sweep() { # label bin phase
     else
       if [ $r != 0 ]; then o="startup-failed"; stop
       else
-        rep=$(requests)
+        rep=$(requests); rr=$?
         if ! kill -0 $PID 2>/dev/null; then o=crash; wait $PID 2>/dev/null
         elif grep -q 'MN' <<< "$rep"; then
           if grep -q -E 'SERVER_ERROR|ERROR' <<< "$rep"; then o=lua-error; else o=ok; fi
           stop; [ $RC -ge 128 ] && [ $RC -ne 143 ] && o=crash
-        else o=hang; stop; fi
+        elif [ $rr = 124 ]; then o=hang; stop
+        else o=closed; stop; fi
       fi
     fi
-    cnt[$o]=$(( ${cnt[$o]:-0} + 1 ))
-    if [ "$o" = crash ] || [ "$o" = hang ]; then
-      crashes+=("N=$n: $o: $(grep -m1 -a -E 'Assert|double free|corrupt|Segmentation|ERROR|error' "$W/out" | cut -c1-120)")
+    if [ "$o" = crash ]; then
+      local w; w=$(who "$bin" "$thread" "$n" "$skip" "$phase")
+      case "$w" in
+        ours:*) crashes+=("N=$n: crash in $w") ;;
+        *) o=crash-in-upstream-C; upstream+=("N=$n: $w") ;;
+      esac
+    elif [ "$o" = hang ]; then
+      crashes+=("N=$n: hang: $(grep -m1 -a -E 'Assert|ERROR|error' "$W/out" | cut -c1-120)")
     fi
+    cnt[$o]=$(( ${cnt[$o]:-0} + 1 ))
   done
   local summary=""
   for k in "${!cnt[@]}"; do summary="$summary $k=${cnt[$k]}"; done
   echo "alloc-fail: $label, $phase: $total allocations on $thread, $(( (total + STEP - 1) / STEP )) sampled:$summary"
   for c in "${crashes[@]:0:8}"; do echo "  $c"; done
+  # upstream's crash sites, each once
+  printf '%s\n' "${upstream[@]}" | sed -E 's/^N=([0-9]+): upstream C: /\1 /' | sort -k2 -u | sort -n | head -8 \
+    | while read -r n f; do [ -n "$n" ] && echo "  upstream C (first at N=$n): $f"; done
   [ ${#crashes[@]} = 0 ]
 }
 

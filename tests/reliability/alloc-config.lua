@@ -1,7 +1,8 @@
 -- A realistic config for the allocation-failure sweep and the memcheck run:
 -- every pool shape (plain, logging with a tag, stop and tags filters, ring
 -- hash, an IO-thread pool), tunables, a cron, and routes by key prefix
--- (plain/, log/, multi/, stop/, tags/, internal/). proxy_arg: b_PORT.
+-- (plain/, log/, multi/, stop/, tags/, internal/). proxy_arg: b_PORT:alloc
+-- (with a ":" memcached splits it into the mcp.start_arg table).
 local a = mcp.start_arg
 function mcp_config_pools()
     mcp.backend_connect_timeout(2)
