@@ -41,26 +41,30 @@ start() { # bin thread n skip report -> sets PID, PORT
 }
 up() { for _ in $(seq 200); do kill -0 $PID 2>/dev/null || return 1; (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.02; done; return 2; }
 stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; RC=$?; }
-# whose code crashed: rerun the same N under gdb and look at the crashing
-# thread's stack. A frame in one of our source files (src/*.rs) makes it
-# ours; otherwise the fault is in upstream's C (memcached, libevent, Lua)
-# with our code not on the stack, which the stock C build shares.
-who() { # bin thread n skip phase -> prints "ours: <frame>" or "upstream C: <frame>"
-  local bt="$W/bt"
-  PORT=$((port++)); [ $port -gt 60000 ] && port=21000
-  FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 LD_PRELOAD="$SO" \
-    timeout 60 gdb -q -batch -ex run -ex bt "$1" -ex quit --args "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
-    -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$bt" 2>&1 &
-  local g=$!
-  if [ "$5" = requests ]; then
-    for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done
-    requests >/dev/null
-  fi
-  sleep 1; pkill -INT -f "memcached.*-p $PORT " 2>/dev/null; wait $g 2>/dev/null
-  local f
-  f=$(grep -m1 -E '^#[0-9]+ .* at (/[^ ]*)?src/[^ ]*\.rs:[0-9]+' "$bt")
-  if [ -n "$f" ]; then echo "ours: $(sed -E 's/^#[0-9]+ +(0x[0-9a-f]+ in )?//' <<< "$f" | cut -c1-110)"
-  else f=$(grep -m1 -E '^#0 ' "$bt"); echo "upstream C: $(sed -E 's/^#0 +(0x[0-9a-f]+ in )?//' <<< "$f" | cut -c1-110)"; fi
+# whose code crashed: the injector writes the crashing thread's stack
+# (FAILALLOC-FRAME object offset), resolved here with addr2line. Walking out
+# from the fault past libc and the Lua VM, the first frame is the code at
+# fault: Rust source (our library, or core/xxhash code linked into it) makes
+# the crash ours; C makes it upstream's (memcached's proxy_*.c, libevent),
+# which the stock C build shares even with our frames further out (ours
+# calls e.g. a ring hash's constructor as proxy_lua.c does).
+who() { # bin -> prints "ours: <frame>" or "upstream C: <frames>"
+  local frames=() obj off fn loc
+  while read -r _ obj off; do
+    [ "$obj" = - ] && obj=$1
+    case "$obj" in */failalloc.so) continue ;; esac
+    { read -r fn; read -r loc; } < <(addr2line -f -C -e "$obj" "$(printf '%x' $((0x$off - 1)))" 2>/dev/null)
+    case "$fn" in '??'|raise|abort|__GI_*|__libc_*|__pthread_kill*|__restore_rt|malloc_printerr) continue ;; esac
+    case "$loc" in ./*|'??:'*|':?'*) continue ;; esac
+    frames+=("$fn ${loc##*/}")
+    case "$loc" in
+      *.rs:*) echo "ours: $fn ${loc##*/}"; return ;;
+      */vendor/lua/*|*/lua*/src/*) continue ;;
+      *) break ;;
+    esac
+  done < <(grep -a '^FAILALLOC-FRAME ' "$W/out")
+  if [ ${#frames[@]} = 0 ]; then echo "upstream C: (no stack)"; else
+    echo "upstream C: ${frames[-1]}"; fi
 }
 requests() { # one request per route shape; prints the replies
   timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT
@@ -109,7 +113,7 @@ sweep() { # label bin phase
       fi
     fi
     if [ "$o" = crash ]; then
-      local w; w=$(who "$bin" "$thread" "$n" "$skip" "$phase")
+      local w; w=$(who "$bin")
       case "$w" in
         ours:*) crashes+=("N=$n: crash in $w") ;;
         *) o=crash-in-upstream-C; upstream+=("N=$n: $w") ;;

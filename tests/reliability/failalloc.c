@@ -8,9 +8,18 @@
  * covers the library's own allocations and the Lua VM's alike.
  * FAILALLOC_N=0 only counts; the count is written to $FAILALLOC_REPORT at
  * exit. Returns ENOMEM like the real allocator.
+ *
+ * On SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT it writes the crashing
+ * thread's stack to stderr as "FAILALLOC-FRAME <object> <offset>" lines
+ * (offsets into each loaded object), which the sweep resolves with
+ * addr2line to tell a crash in our code from one in upstream's C.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <execinfo.h>
+#include <signal.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -104,4 +113,35 @@ __attribute__((destructor)) static void report(void) {
         fprintf(o, "%ld %d\n", (long)atomic_load(&count), atomic_load(&fired));
         fclose(o);
     }
+}
+
+static void on_fatal(int sig) {
+    void *f[64];
+    int n = backtrace(f, 64);
+    char line[512];
+    int l = snprintf(line, sizeof(line), "FAILALLOC-CRASH signal %d\n", sig);
+    if (write(2, line, l) < 0) {}
+    for (int i = 0; i < n; i++) {
+        Dl_info di;
+        if (dladdr(f[i], &di) && di.dli_fbase) {
+            l = snprintf(line, sizeof(line), "FAILALLOC-FRAME %s %lx\n",
+                         di.dli_fname && di.dli_fname[0] ? di.dli_fname : "-",
+                         (unsigned long)((uintptr_t)f[i] - (uintptr_t)di.dli_fbase));
+            if (write(2, line, l) < 0) {}
+        }
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+__attribute__((constructor)) static void setup(void) {
+    void *f[1];
+    backtrace(f, 1); /* loads libgcc's unwinder now, not in the handler */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_fatal;
+    sa.sa_flags = SA_RESETHAND;
+    int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
 }
