@@ -42,6 +42,14 @@ EXPLAINED = [
 ]
 
 
+# Differences above where the stock build writes out of bounds: from then
+# on its memory is corrupted and its later outcomes in the run (garbled
+# error strings, other errors) are no longer upstream's behaviour.
+CORRUPTING = {e[3] for e in EXPLAINED if e[0] in ("register_cron", "attach")}
+CORRUPTED = ("after the stock build wrote out of bounds earlier in the same run (one of the "
+             "upstream bugs above): its memory is corrupted from there on")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -111,6 +119,37 @@ def read_outcomes(path):
     return res
 
 
+def label_room(stock_bin):
+    """The beprefix room of the stock build's pool when its proxy_lua.c copies
+    a beprefix unclamped (upstream clamps it to MAX_LABELLEN-1 since 1.6.40),
+    else None: detected from the tree the binary was built in."""
+    tree = os.path.dirname(os.path.abspath(stock_bin))
+    try:
+        src = open(os.path.join(tree, "proxy_lua.c"), errors="replace").read()
+        hdr = open(os.path.join(tree, "proxy.h"), errors="replace").read()
+    except OSError:
+        return None
+    m = re.search(r"#define MAX_LABELLEN (\d+)", hdr)
+    if not m or "bepfx" not in src or re.search(r"len = MAX_LABELLEN\s*-\s*1;", src):
+        return None
+    return int(m.group(1))
+
+
+def first_overrun(d, room):
+    """The first config call whose beprefix overran the stock pool's field."""
+    if room is None:
+        return None
+    try:
+        with open(os.path.join(d, "config.notes")) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3 and p[1] == "beprefix" and int(p[2]) >= room:
+                    return int(p[0])
+    except OSError:
+        pass
+    return None
+
+
 def explain(name, ours, stock):
     for fn, ro, rs, why in EXPLAINED:
         if fn == name and re.match(ro, ours) and re.match(rs, stock):
@@ -144,6 +183,10 @@ def main():
     unexplained = []
     crashes = {"ours": [], "stock": []}
     t0 = time.time()
+    room = label_room(a.stock)
+    overrun_why = ("after the stock build copied a beprefix longer than its pool's field "
+                   f"({room} bytes) unclamped (upstream's copy before its 1.6.40 clamp; ours "
+                   "clamps): its memory is corrupted from that call on (docs/RELIABILITY.md)")
     for i, seed in enumerate(range(a.first, a.first + a.seeds)):
         d_ours = os.path.join(a.out, f"s{seed}", "ours")
         d_stock = os.path.join(a.out, f"s{seed}", "stock")
@@ -164,7 +207,11 @@ def main():
                         n = missing[0]
                         where = f"in {part} call {n} (mcp.{theirs[n][0]}; the other side: {theirs[n][1][:80]})"
                         break
+                if side == "stock" and first_overrun(d_ours, room) and where:
+                    where += f", {overrun_why.split(':')[0]} (call {first_overrun(d_ours, room)})"
                 crashes[side].append((seed, st, (where + " " + last[0][:120]).strip()))
+        k = first_overrun(d_ours, room)
+        corrupt_at = None  # the stock build's first out-of-bounds write in this run
         for part in ("config", "worker"):
             o = read_outcomes(os.path.join(d_ours, f"{part}.out"))
             s = read_outcomes(os.path.join(d_stock, f"{part}.out"))
@@ -175,6 +222,12 @@ def main():
                     continue
                 name = o[n][0]
                 why = explain(name, o[n][1], s[n][1]) if name == s[n][0] else None
+                if not why and k is not None and (part == "worker" or n >= k):
+                    why = overrun_why
+                elif not why and corrupt_at is not None:
+                    why = CORRUPTED
+                if why in CORRUPTING and corrupt_at is None:
+                    corrupt_at = (part, n)
                 if why:
                     diffs[why] = diffs.get(why, 0) + 1
                 else:

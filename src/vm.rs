@@ -711,6 +711,27 @@ impl Vm {
         // SAFETY: live state; the function and arguments are on top.
         unsafe { lua_pcallk(self.as_ptr(), nargs, nresults, 0, 0, None) }
     }
+    /// Stops the garbage collector (`lua_gc(L, LUA_GCSTOP)`) and returns
+    /// whether it was running, for [`Vm::gc_resume`]: no finalizer runs
+    /// until then.
+    #[inline(always)]
+    pub fn gc_pause(&mut self) -> bool {
+        // SAFETY: live state; LUA_GCISRUNNING and LUA_GCSTOP take no extra
+        // arguments.
+        unsafe {
+            let running = lua_gc(self.as_ptr(), LUA_GCISRUNNING) != 0;
+            lua_gc(self.as_ptr(), LUA_GCSTOP);
+            running
+        }
+    }
+    /// Restarts the collector if [`Vm::gc_pause`] found it running.
+    #[inline(always)]
+    pub fn gc_resume(&mut self, was_running: bool) {
+        if was_running {
+            // SAFETY: live state; LUA_GCRESTART takes no extra arguments.
+            unsafe { lua_gc(self.as_ptr(), LUA_GCRESTART) };
+        }
+    }
     /// `luaL_ref(L, LUA_REGISTRYINDEX)`: pops the value.
     #[inline(always)]
     pub fn registry_ref(&mut self) -> c_int {

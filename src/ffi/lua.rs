@@ -59,6 +59,9 @@ pub const LUA_REGISTRYINDEX: c_int = -1001000;
 pub const LUA_EXTRASPACE: usize = core::mem::size_of::<*mut c_void>();
 pub const LUA_NOREF: c_int = -2;
 pub const LUA_REFNIL: c_int = -1;
+pub const LUA_GCSTOP: c_int = 0;
+pub const LUA_GCRESTART: c_int = 1;
+pub const LUA_GCISRUNNING: c_int = 9;
 
 /// `luaL_Reg`, with a nullable function as in C: `luaL_setfuncs` turns a
 /// NULL function into the placeholder `false` (upstream registers
@@ -94,6 +97,7 @@ unsafe extern "C-unwind" {
     pub fn lua_pushstring(L: *mut lua_State, s: *const c_char) -> *const c_char;
     pub fn lua_pushfstring(L: *mut lua_State, fmt: *const c_char, ...) -> *const c_char;
     pub fn lua_pushboolean(L: *mut lua_State, b: c_int);
+    pub fn lua_gc(L: *mut lua_State, what: c_int, ...) -> c_int;
     pub fn lua_pushlightuserdata(L: *mut lua_State, p: *mut c_void);
     pub fn lua_getglobal(L: *mut lua_State, name: *const c_char) -> c_int;
     pub fn lua_gettable(L: *mut lua_State, idx: c_int) -> c_int;

@@ -108,7 +108,22 @@ pub fn section_key(key: &[u8]) -> Option<(lua_Integer, &[u8])> {
 }
 
 /// proxy_lua.c:77 `mcplib_server_stats` (`mcp.server_stats([cmd])`).
+///
+/// Unlike upstream, the config VM's garbage collector is paused while the
+/// stats are gathered: memcached calls our ADD_STAT callbacks with its locks
+/// held (`process_proxy_stats` holds the proxy's `stats_lock`), and a GC
+/// step in a callback's allocation can run `mcplib_backend_wrap_gc`, which
+/// takes that same lock to count the backend down: a self-deadlock of the
+/// config thread (found by the fuzzer; docs/RELIABILITY.md). Nothing else
+/// changes: no Lua code runs in between, and the collector resumes after.
 pub fn mcplib_server_stats(vm: &mut ConfigVm) -> LResult {
+    let gc = vm.gc_pause();
+    let r = server_stats(vm);
+    vm.gc_resume(gc);
+    r
+}
+
+fn server_stats(vm: &mut ConfigVm) -> LResult {
     let argc = vm.gettop();
     let ctx = vm.ctx();
     vm.newtable(); // the table to return.

@@ -133,6 +133,7 @@ local function rpool_args()
     return { list, R(8) > 1 and o or rvalue(), n = 2 }
 end
 
+local notes
 local function out(f, n, name, ok, r)
     if ok then
         f:write(n, " ", name, " ok ", type(r), "\n")
@@ -213,6 +214,8 @@ end
 local function run(which, funcs, calls)
     math.randomseed(SEED, which == "config" and 1 or 2)
     local f = assert(io.open(OUT .. "/" .. which .. ".out", "w"))
+    notes = assert(io.open(OUT .. "/" .. which .. ".notes", "w"))
+    notes:setvbuf("line")
     f:setvbuf("line") -- a crash must not lose the lines before it
     local list = weighted(funcs)
     for n = 1, calls do
@@ -222,6 +225,11 @@ local function run(which, funcs, calls)
         -- exactly the arguments generated (trailing nils included: args.n)
         local ok, r = pcall(fn, table.unpack(args, 1, args.n or #args))
         out(f, n, e[1], ok, r)
+        -- a beprefix's length, for scripts/fuzz.py: C builds without the
+        -- beprefix clamp (before 1.6.40) overrun the pool with a long one
+        if e[1] == "pool" and type(args[2]) == "table" and type(args[2].beprefix) == "string" then
+            notes:write(n, " beprefix ", #args[2].beprefix, "\n")
+        end
         if ok and (type(r) == "userdata" or type(r) == "table") and R(2) == 1 then
             objs[#objs + 1] = r
             if #objs > 64 then table.remove(objs, 1) end
@@ -230,6 +238,7 @@ local function run(which, funcs, calls)
     end
     f:write("DONE\n")
     f:close()
+    notes:close()
 end
 
 function mcp_config_pools()
