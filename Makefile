@@ -126,14 +126,19 @@ test-reliability:
 	MCP_STOCK=1 scripts/build-tree.sh
 	scripts/test-gc-race.sh 10
 	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
+	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50
 
-# >= 1,000,000 calls against the stock C build, then on the ASan build.
+# >= 1,000,000 calls against the stock C build; then without the calls known
+# to crash the stock build, so that every outcome is compared; then on the
+# ASan build.
 fuzz:
 	@scripts/prereqs.sh fuzz
 	scripts/build-tree.sh
 	MCP_STOCK=1 scripts/build-tree.sh
 	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 125 --calls 8000
+	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 50 --calls 8000 \
+	  --out /tmp/mcpfuzzsafe
 	scripts/test-asan.sh --build-only
 	python3 scripts/fuzz.py --asan --ours build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug \
 	  --stock $(STOCK_TREE)/memcached-debug --seeds 25 --calls 8000
