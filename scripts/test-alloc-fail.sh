@@ -60,8 +60,10 @@ who() { # bin -> prints "ours: <frame>" or "upstream C: <frames>"
     case "$loc" in
       *.rs:*) echo "ours: $fn ${loc##*/}"; return ;;
       */vendor/lua/*|*/lua*/src/*) continue ;;
-      *) break ;;
     esac
+    # memcached's raise helpers: whoever called them raised
+    case "$fn" in proxy_lua_error|proxy_lua_ferror) continue ;; esac
+    break
   done < <(grep -a '^FAILALLOC-FRAME ' "$W/out")
   if [ ${#frames[@]} = 0 ]; then echo "upstream C: (no stack)"; else
     echo "upstream C: ${frames[-1]}"; fi
