@@ -47,16 +47,26 @@ trap 'kill $b1 $b2 $pp 2>/dev/null' EXIT
 up() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 for p in $B1 $B2 $P; do up $p || { echo "nothing listens on $p"; cat /tmp/proxy.err; exit 1; }; done
 v="deb-check-$$"
+# The proxy listens before its backend connections are up: a first request
+# may get SERVER_ERROR; retry the set for up to 10 s. Every read has a
+# timeout, so a silent proxy fails the check instead of hanging it.
 exec 3<>/dev/tcp/127.0.0.1/$P
-printf 'set k 0 0 %d\r\n%s\r\n' ${#v} "$v" >&3; IFS= read -r s <&3
-printf 'get k\r\n' >&3; IFS= read -r l1 <&3; IFS= read -r l2 <&3; IFS= read -r l3 <&3
+s=""
+for _ in $(seq 50); do
+  printf 'set k 0 0 %d\r\n%s\r\n' ${#v} "$v" >&3; IFS= read -t 10 -r s <&3 || s="(no answer in 10 s)"
+  [ "${s%$'\r'}" = STORED ] && break
+  echo "set k -> ${s%$'\r'} (backends not up yet?); retrying"; sleep 0.2
+done
+l1= l2= l3=
+printf 'get k\r\n' >&3; IFS= read -t 10 -r l1 <&3
+case "$l1" in VALUE*) IFS= read -t 10 -r l2 <&3; IFS= read -t 10 -r l3 <&3 ;; esac
 exec 3>&-
 echo "set k -> ${s%$'\r'}; get k -> ${l1%$'\r'} / ${l2%$'\r'} / ${l3%$'\r'}"
-[ "${s%$'\r'}" = STORED ] && [ "${l2%$'\r'}" = "$v" ] || { echo "round trip FAILED"; exit 1; }
+[ "${s%$'\r'}" = STORED ] && [ "${l2%$'\r'}" = "$v" ] || { echo "round trip FAILED"; cat /tmp/proxy.err; exit 1; }
 # the value landed on exactly one backend
 n=0
 for b in $B1 $B2; do
-  exec 4<>/dev/tcp/127.0.0.1/$b; printf 'get k\r\n' >&4; IFS= read -r x <&4; exec 4>&-
+  exec 4<>/dev/tcp/127.0.0.1/$b; printf 'get k\r\n' >&4; IFS= read -t 10 -r x <&4; exec 4>&-
   case "$x" in VALUE*) n=$((n+1)) ;; esac
 done
 echo "value stored on $n of 2 backends"
