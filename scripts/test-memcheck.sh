@@ -8,7 +8,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VERSION="${MEMCACHED_VERSION:-1.6.45}"
 TREE="$(cd "${MCP_TREE:-$ROOT/build/memcached-$VERSION}" && pwd)"
-W="$ROOT/target/memcheck"; rm -rf "$W"; mkdir -p "$W/logs" "$W/vg"
+W="$ROOT/target/memcheck"; rm -rf "$W"; mkdir -p "$W/logs/own" "$W/logs/upstream" "$W/vg"
 RUN="$W/harness"; mkdir -p "$RUN"
 for f in "$TREE"/*; do case "$(basename "$f")" in memcached-debug) ;; *) ln -s "$f" "$RUN/" ;; esac; done
 cat > "$RUN/memcached-debug" <<EOS
@@ -41,4 +41,6 @@ for f in "$W"/vg/vg.*; do
   if awk '/^==[0-9]+== (Invalid|Conditional|Use of|Mismatched|Source and|.*definitely lost)/{rec=1} rec && /proxy_lua_rs|src\/mcplib|src\/host|src\/vm\.rs|src\/exports/{print; exit 1} /^==[0-9]+== $/{rec=0}' "$f"; then :; else ours=$((ours+1)); echo "  report involving proxy-lua-rs: $f"; fi
 done
 echo "memcheck: $pass test files passed, $failn failed under valgrind; $n processes checked, $errs errors, $leaks bytes definitely lost, $ours reports involving proxy-lua-rs (logs: $W/vg)"
+# nothing checked is a failure, not a pass
+[ "$n" -gt 0 ] || { echo "memcheck: no memcached process ran under valgrind" >&2; exit 1; }
 [ $ours = 0 ]
