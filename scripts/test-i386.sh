@@ -51,7 +51,23 @@ chroot "$CH" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=
   'cd /root/proxy-lua-rs && make test MEMCACHED_VERSION='"${MEMCACHED_VERSION:-1.6.45}"'' \
   2>&1 | tee "$ROOT/build/i386/make-test.log"
 rc=${PIPESTATUS[0]}
+# keep the test logs; on a failure, run upstream's proxy tests on the stock
+# C build of the same tarball in the same chroot: a failure both builds
+# share is i386's (or upstream's), not ours
+mkdir -p "$ROOT/build/i386/logs"
+cp -r "$CH/root/proxy-lua-rs/target/conformance" "$ROOT/build/i386/logs/" 2>/dev/null || true
+if [ "$rc" != 0 ]; then
+  echo "test-i386: make test failed; upstream's proxy tests on the stock C build, for comparison" >&2
+  chroot "$CH" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 /bin/bash -c \
+    'cd /root/proxy-lua-rs && MCP_STOCK=1 scripts/build-tree.sh >/dev/null && \
+     MCP_TREE=build/stock/memcached-'"${MEMCACHED_VERSION:-1.6.45}"' MCP_XFAIL_FILE=/dev/null \
+     MCP_CONFORMANCE_LOGS=/root/stock-logs scripts/conformance.sh memcached-debug' \
+    2>&1 | tee "$ROOT/build/i386/stock-conformance.log" || true
+  cp -r "$CH/root/stock-logs" "$ROOT/build/i386/logs/stock" 2>/dev/null || true
+fi
 set -e
+# memcached processes a test left behind would keep writing into the tree
+chroot "$CH" pkill -f memcached 2>/dev/null || true; sleep 1
 chroot_cleanup "$CH"
 echo "test-i386: make test in i386 $SUITE: status $rc (+$(elapsed "$t0")s; log build/i386/make-test.log)" >&2
 exit $rc
