@@ -3,8 +3,9 @@
 # 32-bit userland, 32-bit time_t), from a clean copy of this checkout.
 # `make test` there installs what it needs itself (scripts/prereqs.sh), the
 # Rust toolchain included; crates come from the public registry, memcached's
-# source through apt. Also runs the 32-bit time test (tests/time32.t:
-# mcp.time_*_millis past the 32-bit overflow). Needs root.
+# source through apt. Our tests/time.t checks mcp.time_real_millis past
+# 2^32 (the 32-bit overflow upstream fixed in 1.6.45), which matters here.
+# Needs root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # bookworm (with its security suite, which carries rustc-web 1.96: the
