@@ -127,7 +127,7 @@ test-reliability:
 	scripts/test-gc-race.sh 10
 	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
 	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
-	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50
+	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
 
 # >= 1,000,000 calls against the stock C build; then without the calls known
 # to crash the stock build, so that every outcome is compared; then on the
