@@ -70,9 +70,10 @@ def wait_port(port, proc, timeout=30):
     raise RuntimeError("not listening")
 
 
-def stats(port):
+def stats(port, group=""):
+    """`stats [group]` as a dict."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"stats\r\n")
+    s.sendall(f"stats {group}".strip().encode() + b"\r\n")
     buf = b""
     while not buf.endswith(b"END\r\n"):
         d = s.recv(65536)
@@ -90,20 +91,7 @@ def stats(port):
 
 def vm_kib(port):
     """Lua memory of the worker VMs (`stats proxy` vm_memory_kb)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"stats proxy\r\n")
-    buf = b""
-    while not buf.endswith(b"END\r\n"):
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-    s.close()
-    for line in buf.decode().splitlines():
-        p = line.split()
-        if len(p) == 3 and p[1] == "vm_memory_kb":
-            return int(p[2])
-    return -1
+    return int(stats(port, "proxy").get("vm_memory_kb", "-1"))
 
 
 def rss_kib(pid):
