@@ -128,6 +128,8 @@ test-reliability:
 	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
 	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
+	scripts/test-alloc-fail.sh 25 $(TREE)
+	MEMCHECK=1 scripts/test-alloc-fail.sh 60 $(TREE)
 
 # >= 1,000,000 calls against the stock C build; then without the calls known
 # to crash the stock build, so that every outcome is compared; then on the
@@ -169,10 +171,13 @@ test-check: check-tool
 test-i386:
 	scripts/test-i386.sh
 
-# Allocation failures: every N over a config load and over requests.
+# Allocation failures: every N over a config load and over requests; then
+# every 5th N under valgrind memcheck (no leak, no invalid access after a
+# failure).
 test-alloc-fail:
 	MCP_STOCK=1 scripts/build-tree.sh
 	scripts/test-alloc-fail.sh 1 $(TREE) $(STOCK_TREE)
+	MEMCHECK=1 scripts/test-alloc-fail.sh 5 $(TREE) $(STOCK_TREE)
 
 # Debian links the system liblua5.4 only in sid's 1.6.45-1 (its
 # 0006-Don-t-use-embedded-Lua.patch); trixie's 1.6.38-1 uses the bundled Lua,

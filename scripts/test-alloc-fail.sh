@@ -11,14 +11,22 @@
 # config load failed with an error and memcached exited), lua-error
 # (a request answered with an error), closed (memcached closed the client
 # connection, its answer to an allocation failure in its own connection
-# code), hang (no answer in 5 s), crash (a signal). A crash is rerun under
-# gdb: with one of our frames on the crashing stack it is ours, otherwise
-# it is a crash in upstream's C (memcached, libevent, Lua) that the stock
-# C build shares, reported with its site.
+# code), hang (not listening after two start-up waits of 4 s each, or no
+# answer in 5 s; under valgrind 40 s), ok-slow-start (listening only in the
+# second wait: a stalled machine; each thread's wait channel at the end of
+# the first is kept in slow-*.threads), crash (a signal). A crash is
+# attributed by the crashing stack the injector writes: with one of our
+# frames innermost it is ours, otherwise it is a crash in upstream's C
+# (memcached, libevent, Lua) that the stock C build shares, reported with
+# its site.
 # The same sweep runs on the stock C build for comparison. Fails on a crash
 # in our code or a hang.
+# With MEMCHECK=1 every sampled run is under valgrind memcheck (the leak and
+# invalid-access half: an allocation failure must not leave a leak or a bad
+# access behind); scripts/vg-attribute.py attributes each report, and a
+# report of ours fails the sweep.
 #
-#   scripts/test-alloc-fail.sh [STEP] [TREE] [STOCK_TREE]
+#   [MEMCHECK=1] scripts/test-alloc-fail.sh [STEP] [TREE] [STOCK_TREE]
 # STEP samples every STEP-th N (default 1: all of them).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,15 +39,36 @@ cc -shared -fPIC -O1 -o "$SO" "$ROOT/tests/reliability/failalloc.c" -ldl -lpthre
 CFG="$ROOT/tests/reliability/alloc-config.lua"
 user=(); [ "$(id -u)" = 0 ] && user=(-u root)
 port=$(( 21000 + RANDOM % 20000 ))
+MEMCHECK="${MEMCHECK:-0}"
+UPN=200 RT=5 # start-up polls (of 20 ms) and request timeout, longer under valgrind
+VGLOGS="$W/vg"; rm -rf "$VGLOGS"; mkdir -p "$VGLOGS"
+vg=()
+if [ "$MEMCHECK" = 1 ]; then
+  UPN=2000 RT=40
+  # nouserintercepts: memcheck must not replace the injector's malloc too
+  vg=(valgrind --tool=memcheck --soname-synonyms=somalloc=nouserintercepts --leak-check=full
+      --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=40)
+fi
 
-start() { # bin thread n skip report -> sets PID, PORT
+start() { # bin thread n skip report [log tag] -> sets PID, PORT
   PORT=$((port++)); [ $port -gt 60000 ] && port=21000
-  FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
-    "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
-    -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
+  local pre=()
+  [ ${#vg[@]} -gt 0 ] && [ -n "${6:-}" ] && pre=("${vg[@]}" "--log-file=$VGLOGS/$6.%p")
+  if [ ${#pre[@]} -gt 0 ]; then
+    # memcached sets its fd limits (soft and hard) to -c; valgrind allows
+    # only its own hard limit, which is the shell's minus the 12 fds it keeps
+    ( ulimit -n $((1024 + 12))
+      FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
+        exec "${pre[@]}" "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 -c 1024 \
+        -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" ) >"$W/out" 2>&1 &
+  else
+    FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
+      "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
+      -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
+  fi
   PID=$!
 }
-up() { for _ in $(seq 200); do kill -0 $PID 2>/dev/null || return 1; (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.02; done; return 2; }
+up() { for _ in $(seq $UPN); do kill -0 $PID 2>/dev/null || return 1; (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.02; done; return 2; }
 stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; RC=$?; }
 # whose code crashed: the injector writes the crashing thread's stack
 # (FAILALLOC-FRAME object offset), resolved here with addr2line. Walking out
@@ -64,12 +93,12 @@ who() { # bin -> prints "ours: <frame>" or "upstream C: <frames>"
     # memcached's raise helpers: whoever called them raised
     case "$fn" in proxy_lua_error|proxy_lua_ferror) continue ;; esac
     break
-  done < <(grep -a '^FAILALLOC-FRAME ' "$W/out")
+  done < <(sed -n "/^FAILALLOC-CRASH/,\$p" "$W/out" | grep -a "^FAILALLOC-FRAME ")
   if [ ${#frames[@]} = 0 ]; then echo "upstream C: (no stack)"; else
     echo "upstream C: ${frames[-1]}"; fi
 }
 requests() { # one request per route shape; prints the replies
-  timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT
+  timeout $RT bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT
     printf 'mg plain/k v\r\nmg log/k v\r\nget multi/a multi/b\r\nset stop/x|#|1 0 0 1\r\nv\r\nmg tags/{t}1 v\r\nmg internal/k v\r\nmn\r\n' >&3
     while IFS= read -r l <&3; do echo \"\$l\"; [ \"\${l%\$'\r'}\" = MN ] && break; done" 2>/dev/null
 }
@@ -84,19 +113,29 @@ sweep() { # label bin phase
   local label=$1 bin=$2 phase=$3 thread skip=0 total n
   declare -A cnt=()
   if [ "$phase" = config ]; then thread=mc-prx-config; else thread=mc-worker; fi
-  # how many allocations: config load, and worker start-up + load
-  start "$bin" "$thread" 0 0 "$W/report"; up; r=$?
+  local tag=${label// /-}-$phase
+  # how many allocations: config load, and worker start-up + load (under
+  # valgrind when sweeping under it: the counts are of the same run shape)
+  start "$bin" "$thread" 0 0 "$W/report" "$tag-count"; up; r=$?
   if [ "$phase" = requests ]; then
     stop; skip=$(cut -d' ' -f1 "$W/report")
-    start "$bin" "$thread" 0 0 "$W/report"; up; requests >/dev/null
+    start "$bin" "$thread" 0 0 "$W/report" "$tag-count"; up; requests >/dev/null
   fi
   stop
   total=$(( $(cut -d' ' -f1 "$W/report") - skip ))
   [ $r = 0 ] || { echo "alloc-fail: $label: did not start without injection"; cat "$W/out"; return 1; }
   local crashes=() upstream=()
   for n in $(seq 1 "$STEP" "$total"); do
-    start "$bin" "$thread" "$n" "$skip" "$W/report"
+    start "$bin" "$thread" "$n" "$skip" "$W/report" "$tag-N$n"
     up; r=$?
+    local slow=0
+    if [ $r = 2 ]; then
+      # not listening yet: note what each thread waits in, then give it as
+      # long again (a stalled machine is not a hang)
+      for t in /proc/$PID/task/*; do echo "$(cat $t/comm 2>/dev/null) $(cat $t/wchan 2>/dev/null)"; done \
+        > "$W/slow-$tag-N$n.threads" 2>/dev/null
+      up; r=$?; [ $r = 0 ] && slow=1
+    fi
     local o
     if [ "$phase" = config ]; then
       if [ $r = 0 ]; then o=ok; stop; [ $RC -ge 128 ] && [ $RC -ne 143 ] && o=crash
@@ -114,6 +153,7 @@ sweep() { # label bin phase
         else o=closed; stop; fi
       fi
     fi
+    [ $slow = 1 ] && [ "$o" = ok ] && o=ok-slow-start
     if [ "$o" = crash ]; then
       local w; w=$(who "$bin")
       case "$w" in
@@ -121,7 +161,7 @@ sweep() { # label bin phase
         *) o=crash-in-upstream-C; upstream+=("N=$n: $w") ;;
       esac
     elif [ "$o" = hang ]; then
-      crashes+=("N=$n: hang: $(grep -m1 -a -E 'Assert|ERROR|error' "$W/out" | cut -c1-120)")
+      crashes+=("N=$n: hang: $(grep -m1 -a -E 'Assert|ERROR|error' "$W/out" | cut -c1-120) (threads: $W/slow-$tag-N$n.threads)")
     fi
     cnt[$o]=$(( ${cnt[$o]:-0} + 1 ))
   done
@@ -136,6 +176,7 @@ sweep() { # label bin phase
 }
 
 fail=0
+[ "$MEMCHECK" = 1 ] && echo "alloc-fail: every sampled run under valgrind memcheck (logs: $VGLOGS)"
 for b in memcached memcached-debug; do
   sweep "ours $b" "$TREE/$b" config || fail=1
   sweep "ours $b" "$TREE/$b" requests || fail=1
@@ -145,5 +186,19 @@ if [ -n "$STOCK" ]; then
     sweep "stock C $b" "$STOCK/$b" config || true
     sweep "stock C $b" "$STOCK/$b" requests || true
   done
+fi
+if [ "$MEMCHECK" = 1 ]; then
+  # ours: fails on a report of ours; the stock build's are for comparison
+  n=$(ls "$VGLOGS" | grep -c -v '^stock') || true
+  [ "$n" -gt 0 ] || { echo "alloc-fail: no run under valgrind" >&2; fail=1; }
+  python3 "$ROOT/scripts/vg-attribute.py" $(ls -d "$VGLOGS"/* | grep -v '/stock') > "$W/vg-ours.txt"; vr=$?
+  grep -v '^vg-attribute' "$W/vg-ours.txt" | sed -E 's/  \[.*\]$//' | sort | uniq -c | sort -rn | head -20
+  tail -1 "$W/vg-ours.txt"
+  [ $vr = 0 ] || fail=1
+  if ls "$VGLOGS" | grep -q '^stock'; then
+    python3 "$ROOT/scripts/vg-attribute.py" "$VGLOGS"/stock* > "$W/vg-stock.txt"
+    echo "stock C build under the same sweep:"
+    grep -v '^vg-attribute' "$W/vg-stock.txt" | sed -E 's/  \[.*\]$//' | sort | uniq -c | sort -rn | head -20
+  fi
 fi
 exit $fail

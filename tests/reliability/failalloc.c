@@ -9,6 +9,12 @@
  * FAILALLOC_N=0 only counts; the count is written to $FAILALLOC_REPORT at
  * exit. Returns ENOMEM like the real allocator.
  *
+ * Under valgrind it needs --soname-synonyms=somalloc=nouserintercepts:
+ * otherwise memcheck redirects this library's malloc/calloc/realloc to its
+ * own as well, and nothing is ever failed.
+ *
+ * With FAILALLOC_TRACE set, the failing allocation's stack is written the
+ * same way (after a "FAILALLOC-FAILED" line).
  * On SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT it writes the crashing
  * thread's stack to stderr as "FAILALLOC-FRAME <object> <offset>" lines
  * (offsets into each loaded object), which the sweep resolves with
@@ -54,6 +60,8 @@ static void init(void) {
     ready = 1;
 }
 
+static void dump_stack(const char *what);
+
 static int should_fail(void) {
     if (!want || in_hook)
         return 0;
@@ -64,8 +72,14 @@ static int should_fail(void) {
     if (strncmp(name, want, strlen(want)) != 0)
         return 0;
     long c = atomic_fetch_add(&count, 1) + 1;
-    if (nth > 0 && c == skip + nth && !atomic_exchange(&fired, 1))
+    if (nth > 0 && c == skip + nth && !atomic_exchange(&fired, 1)) {
+        if (getenv("FAILALLOC_TRACE")) {
+            in_hook = 1;
+            dump_stack("FAILALLOC-FAILED");
+            in_hook = 0;
+        }
         return 1;
+    }
     return 0;
 }
 
@@ -115,11 +129,12 @@ __attribute__((destructor)) static void report(void) {
     }
 }
 
-static void on_fatal(int sig) {
+/* the calling thread's stack as "FAILALLOC-FRAME object offset" lines */
+static void dump_stack(const char *what) {
     void *f[64];
     int n = backtrace(f, 64);
     char line[512];
-    int l = snprintf(line, sizeof(line), "FAILALLOC-CRASH signal %d\n", sig);
+    int l = snprintf(line, sizeof(line), "%s\n", what);
     if (write(2, line, l) < 0) {}
     for (int i = 0; i < n; i++) {
         Dl_info di;
@@ -130,6 +145,12 @@ static void on_fatal(int sig) {
             if (write(2, line, l) < 0) {}
         }
     }
+}
+
+static void on_fatal(int sig) {
+    char what[64];
+    snprintf(what, sizeof(what), "FAILALLOC-CRASH signal %d", sig);
+    dump_stack(what);
     signal(sig, SIG_DFL);
     raise(sig);
 }
