@@ -281,9 +281,15 @@ fn main() {
     }
     for g in DEFINE_GROUPS {
         let list = defines.get(g.name).cloned().unwrap_or_default();
-        writeln!(rs, "pub static {}: &[(&::core::ffi::CStr, i64)] = &[", g.name).unwrap();
-        for (n, v) in list {
-            writeln!(rs, "    (c\"{n}\", {v}),").unwrap();
+        // Names as one NUL-separated byte string and values as a plain
+        // array, not a table of (&CStr, i64): a table of pointers needs a
+        // load-time relocation per entry in a PIE and dirties a page of
+        // RELRO in every process; this needs none.
+        let names: String = list.iter().map(|(n, _)| format!("{n}\\0")).collect();
+        writeln!(rs, "pub const {}_NAMES: &[u8] = b\"{names}\";", g.name).unwrap();
+        writeln!(rs, "pub static {}_VALUES: [i64; {}] = [", g.name, list.len()).unwrap();
+        for (_, v) in list {
+            writeln!(rs, "    {v},").unwrap();
         }
         writeln!(rs, "];").unwrap();
     }

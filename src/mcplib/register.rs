@@ -248,7 +248,13 @@ fn bare_metatable(vm: &mut Vm, name: &CStr) {
 /// proxy_lua.c:1642 `proxy_register_defines`: the integer constants (taken
 /// from the configured headers by the layout probe) and `WAIT_RESUME`.
 pub fn proxy_register_defines(vm: &mut Vm) {
-    for (name, value) in PROXY_DEFINES {
+    // PROXY_DEFINES_NAMES: "NAME\0NAME\0...", one per value, in order.
+    let mut names = PROXY_DEFINES_NAMES;
+    for value in PROXY_DEFINES_VALUES.iter() {
+        let Ok(name) = CStr::from_bytes_until_nul(names) else {
+            break;
+        };
+        names = names.get(name.to_bytes_with_nul().len()..).unwrap_or(&[]);
         vm.push_integer(*value);
         vm.setfield(-2, name);
     }
