@@ -45,6 +45,8 @@ VGLOGS="$W/vg"; rm -rf "$VGLOGS"; mkdir -p "$VGLOGS"
 vg=()
 if [ "$MEMCHECK" = 1 ]; then
   UPN=2000 RT=40
+  VGNOFILE=$(valgrind --tool=none bash -c 'ulimit -Hn' 2>/dev/null)
+  case "$VGNOFILE" in ''|*[!0-9]*) echo "alloc-fail: cannot read valgrind's file limit" >&2; exit 1 ;; esac
   # nouserintercepts: memcheck must not replace the injector's malloc too
   vg=(valgrind --tool=memcheck --soname-synonyms=somalloc=nouserintercepts --leak-check=full
       --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=40)
@@ -55,12 +57,11 @@ start() { # bin thread n skip report [log tag] -> sets PID, PORT
   local pre=()
   [ ${#vg[@]} -gt 0 ] && [ -n "${6:-}" ] && pre=("${vg[@]}" "--log-file=$VGLOGS/$6.%p")
   if [ ${#pre[@]} -gt 0 ]; then
-    # memcached sets its fd limits (soft and hard) to -c; valgrind allows
-    # only its own hard limit, which is the shell's minus the 12 fds it keeps
-    ( ulimit -n $((1024 + 12))
-      FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
-        exec "${pre[@]}" "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 -c 1024 \
-        -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" ) >"$W/out" 2>&1 &
+    # memcached sets its fd limits (soft and hard) to -c; valgrind refuses
+    # any hard limit but the one it leaves its client: ask for exactly that
+    FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
+      "${pre[@]}" "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 -c "$VGNOFILE" \
+      -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
   else
     FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
       "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
