@@ -135,29 +135,29 @@ def valgrind_hard_nofile():
     return out or "1024"
 
 
+def cg_dump(pid, name):
+    subprocess.run(["callgrind_control", "-d", name, str(pid)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def callgrind(tree, cfg, bport, threads, toggles, action, tries=3, window=False):
     """Runs the proxy under callgrind, calls action(port, proc) once it
-    listens, stops it and returns the total instruction count collected:
-    inside the `toggles` functions, or (window=True) everything every thread
-    executes while action runs (instrumentation switched on and off around
-    it with callgrind_control)."""
+    listens, stops it and returns the total instruction count collected
+    inside the `toggles` functions: over the whole run, or (window=True)
+    only between the two dumps action makes with cg_dump(pid, "start") and
+    cg_dump(pid, "window") (a dump zeroes the counters)."""
     for attempt in range(tries):
         port = free_port()
         with tempfile.TemporaryDirectory() as td:
             out = os.path.join(td, "cg.out")
             cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-            if window:
-                cmd.append("--instr-atstart=no")
             for t in toggles:
                 cmd.append(f"--toggle-collect={t}")
             cmd += proxy_cmd(tree, port, cfg, bport, threads) + ["-c", valgrind_hard_nofile()]
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 wait_port(port, p)
-                action(port, p)  # (in window mode it switches instrumentation on)
-                if window:
-                    subprocess.run(["callgrind_control", "-i", "off", str(p.pid)], check=True,
-                                   stdout=subprocess.DEVNULL)
+                action(port, p)
             except Exception as e:  # retried: ports, slow start
                 log(f"callgrind run failed ({e}); retrying")
                 p.kill()
@@ -168,10 +168,15 @@ def callgrind(tree, cfg, bport, threads, toggles, action, tries=3, window=False)
             total = 0
             for f in os.listdir(td):
                 if f.startswith("cg.out"):
+                    trig, part = None, 0
                     with open(os.path.join(td, f)) as fh:
                         for line in fh:
+                            if line.startswith("desc: Trigger:"):
+                                trig = line
                             if line.startswith("summary:"):
-                                total += int(line.split()[1])
+                                part += int(line.split()[1])
+                    if not window or (trig and "window" in trig):
+                        total += part
             if total > 0:
                 return total
             log("callgrind collected nothing; retrying")
@@ -182,17 +187,26 @@ REPLACED = ["mcplib_pool_proxy_call_helper", "mcplib_rqu_log"]
 THREADS = ["worker_libevent", "proxy_event_thread", "logger_thread"]
 
 
-def per_request(tree, kind, threads, n, n1, n2, backend):
+def per_request(tree, kind, threads, n, reps, backend):
+    """(replaced code per request, [whole proxy per request, one per rep])"""
     cfg = os.path.join(ROOT, "bench", "bench.lua")
     rep = callgrind(tree, cfg, backend.port, threads, REPLACED,
                     lambda port, p: drive(port, kind, n)) / n
     # Everything the threads that serve requests execute (workers, proxy
-    # event threads, the logger), for n1 and for n2 requests: the
-    # difference is per request, start-up and config load cancel out.
-    a = callgrind(tree, cfg, backend.port, threads, THREADS, lambda port, p: drive(port, kind, n1))
-    b = callgrind(tree, cfg, backend.port, threads, THREADS, lambda port, p: drive(port, kind, n2))
-    whole = (b - a) / (n2 - n1)
-    return rep, whole
+    # event threads, the logger) while n requests run, after a warm-up
+    # (backend connections made, routes compiled): the counters are dumped
+    # before and after the n requests, so start-up, config load and
+    # shutdown are not counted. This repeats within about +-0.2%: how
+    # often the event loop finds a backend reply already there depends on
+    # timing. Hence several runs, reported as median and range.
+    def window(port, p):
+        drive(port, kind, 100, start=10_000_000)
+        cg_dump(p.pid, "start")
+        drive(port, kind, n)
+        cg_dump(p.pid, "window")
+    wholes = [callgrind(tree, cfg, backend.port, threads, THREADS, window, window=True) / n
+              for _ in range(reps)]
+    return rep, wholes
 
 
 def stat_proxy(port, name):
@@ -223,11 +237,50 @@ def reload_and_wait(port, p, timeout=600.0):
 
 
 def rss_kib(pid):
+    """(VmRSS, RssAnon, RssFile) in KiB"""
+    v = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            k = line.split(":")[0]
+            if k in ("VmRSS", "RssAnon", "RssFile"):
+                v[k] = int(line.split()[1])
+    return v.get("VmRSS", 0), v.get("RssAnon", 0), v.get("RssFile", 0)
+
+
+def memory(builds, threads, reps):
+    """RSS after the config load and after a reload, each build started in
+    turn (ours, stock, ours, ...) so drift on the machine hits both alike;
+    medians. RSS = RssAnon (heap: what the load allocated, and what of it
+    was touched) + RssFile (file pages mapped: the binary, libraries; the
+    kernel maps cached pages around each fault, so it moves with the page
+    cache)."""
+    cfg = os.path.join(ROOT, "bench", "large.lua")
+    bport = free_port()
+    got = {b: {"load": [], "reload": []} for b in builds}
+    for _ in range(reps):
+        for b, tree in builds.items():
+            port = free_port()
+            p = subprocess.Popen(proxy_cmd(tree, port, cfg, bport, threads),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(port, p)
+                got[b]["load"].append(rss_kib(p.pid))
+                reload_and_wait(port, p)
+                time.sleep(0.2)
+                got[b]["reload"].append(rss_kib(p.pid))
+            finally:
+                p.terminate()
+                p.wait()
+    res = {}
+    for b in builds:
+        r = {}
+        for when in ("load", "reload"):
+            for i, name in enumerate(("rss", "anon", "file")):
+                vals = [x[i] for x in got[b][when]]
+                r[f"{name}_{when}_kib"] = statistics.median(vals)
+                r[f"{name}_{when}_range"] = [min(vals), max(vals)]
+        res[b] = r
+    return res
 
 
 def config_load(tree, threads, reps):
@@ -236,7 +289,7 @@ def config_load(tree, threads, reps):
     toggles = ["_proxy_config_thread", "proxy_worker_reload"]
     ir_load = callgrind(tree, cfg, bport, threads, toggles, lambda port, p: None)
     ir_both = callgrind(tree, cfg, bport, threads, toggles, lambda port, p: reload_and_wait(port, p))
-    walls, rwalls, rss, rss2 = [], [], [], []
+    walls, rwalls = [], []
     for _ in range(reps):
         port = free_port()
         t0 = time.monotonic()
@@ -245,10 +298,7 @@ def config_load(tree, threads, reps):
         try:
             wait_port(port, p)
             walls.append(time.monotonic() - t0)
-            rss.append(rss_kib(p.pid))
             rwalls.append(reload_and_wait(port, p))
-            time.sleep(0.2)
-            rss2.append(rss_kib(p.pid))
         finally:
             p.terminate()
             p.wait()
@@ -257,8 +307,6 @@ def config_load(tree, threads, reps):
         "reload_ir": ir_both - ir_load,
         "load_wall_ms": statistics.median(walls) * 1000,
         "reload_wall_ms": statistics.median(rwalls) * 1000,
-        "rss_kib": statistics.median(rss),
-        "rss_after_reload_kib": statistics.median(rss2),
     }
 
 
@@ -314,8 +362,8 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     builds = {"ours": a.ours, "stock": a.stock}
-    n, n1, n2 = (300, 100, 400) if a.quick else (2000, 500, 2500)
-    reps, secs = (1, 2) if a.quick else (3, 5)
+    n = 300 if a.quick else 2000
+    reps, wreps, mreps, secs = (1, 1, 3, 2) if a.quick else (3, 3, 9, 5)
     res = {"version": os.path.basename(a.ours.rstrip("/")), "quick": a.quick, "size": {}, "requests": {},
            "config": {}, "throughput": {}}
     for b, tree in builds.items():
@@ -327,9 +375,11 @@ def main():
             for kind, threads in SCENARIOS:
                 key = f"{kind}-t{threads}"
                 log(f"{b}: {TITLES[kind]}, {threads} worker thread(s): callgrind ...")
-                rep, whole = per_request(tree, kind, threads, n, n1, n2, backend)
-                res["requests"].setdefault(key, {})[b] = {"replaced": rep, "whole": whole}
-                log(f"{b}: {key}: {rep:.1f} Ir/request in the replaced code, {whole:.0f} for the whole proxy")
+                rep, wholes = per_request(tree, kind, threads, n, wreps, backend)
+                res["requests"].setdefault(key, {})[b] = {
+                    "replaced": rep, "whole": statistics.median(wholes), "whole_runs": wholes}
+                log(f"{b}: {key}: {rep:.1f} Ir/request in the replaced code, "
+                    f"{', '.join(f'{w:.0f}' for w in wholes)} for the whole proxy")
             log(f"{b}: throughput ({secs} s) ...")
             res["throughput"][b] = throughput(tree, backend, secs)
         finally:
@@ -337,6 +387,11 @@ def main():
         log(f"{b}: config load/reload of bench/large.lua ...")
         res["config"][b] = config_load(tree, 4, reps)
         log(f"{b}: config: {res['config'][b]}")
+    res["memory_reps"] = mreps
+    log(f"RSS after config load and reload, {mreps} starts each, alternating ...")
+    for b, m in memory(builds, 4, mreps).items():
+        res["config"][b].update(m)
+        log(f"{b}: memory: {m}")
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(res, f, indent=2)
     md = render(res)
@@ -371,17 +426,31 @@ def render(r):
     out.append("|---|---:|---:|---:|")
     for x in ("memcached", "memcached-debug"):
         out.append(f"| `{x}` | {s['ours'][x]:,} | {s['stock'][x]:,} | {s['ours'][x] - s['stock'][x]:+,} |")
+    nw = len(q[f"{SCENARIOS[0][0]}-t{SCENARIOS[0][1]}"]["ours"].get("whole_runs", [0]))
     out.append("\n**Instructions per request** (callgrind; replaced code = the routing helper and "
-               "backend logging with everything they call; whole proxy = every thread of the proxy "
-               "process, per request):\n")
+               "backend logging with everything they call, exact; whole proxy = every instruction of "
+               "the threads that serve requests (workers, proxy event threads, logger) while the "
+               f"requests run, median of {nw} runs with their range):\n")
     out.append("| scenario | worker threads | replaced code: proxy-lua-rs | stock C | | whole proxy: proxy-lua-rs | stock C | |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+
+    def whole(x):
+        runs = x.get("whole_runs", [x["whole"]])
+        if len(runs) < 2:
+            return f"{x['whole']:,.0f}"
+        return f"{x['whole']:,.0f} ({min(runs):,.0f}-{max(runs):,.0f})"
+
+    def level(o, st):
+        d = pct(o["whole"], st["whole"])
+        ro, rs = o.get("whole_runs", [o["whole"]]), st.get("whole_runs", [st["whole"]])
+        if len(ro) > 1 and o["whole"] > st["whole"] and min(ro) <= max(rs):
+            d += " (within the run-to-run range)"
+        return d
     for kind, th in SCENARIOS:
         k = f"{kind}-t{th}"
         o, st = q[k]["ours"], q[k]["stock"]
         out.append(f"| {TITLES[kind]} | {th} | {o['replaced']:.1f} | {st['replaced']:.1f} | "
-                   f"{pct(o['replaced'], st['replaced'])} | {o['whole']:,.0f} | {st['whole']:,.0f} | "
-                   f"{pct(o['whole'], st['whole'])} |")
+                   f"{pct(o['replaced'], st['replaced'])} | {whole(o)} | {whole(st)} | {level(o, st)} |")
     out.append("\n**Config load and reload** of `bench/large.lua` (8 pools x 256 backends, 4 worker "
                "threads; instructions in the config thread and in `proxy_worker_reload`):\n")
     out.append("| | proxy-lua-rs | stock C | |")
@@ -389,10 +458,22 @@ def render(r):
     rows = [("load, instructions", "load_ir", "{:,.0f}"), ("reload, instructions", "reload_ir", "{:,.0f}"),
             ("load, wall ms (incl. start-up)", "load_wall_ms", "{:.1f}"),
             ("reload, wall ms", "reload_wall_ms", "{:.1f}"),
-            ("RSS after load, KiB", "rss_kib", "{:,}"), ("RSS after reload, KiB", "rss_after_reload_kib", "{:,}")]
+            ("RSS after load, KiB", "rss_load_kib", "{:,.0f}"),
+            ("- of it anonymous (heap), KiB", "anon_load_kib", "{:,.0f}"),
+            ("- of it file pages (binary, libraries), KiB", "file_load_kib", "{:,.0f}"),
+            ("RSS after reload, KiB", "rss_reload_kib", "{:,.0f}"),
+            ("- of it anonymous (heap), KiB", "anon_reload_kib", "{:,.0f}"),
+            ("- of it file pages (binary, libraries), KiB", "file_reload_kib", "{:,.0f}")]
     for name, key, fmt in rows:
+        if key not in c["ours"]:
+            continue
         out.append(f"| {name} | {fmt.format(c['ours'][key])} | {fmt.format(c['stock'][key])} | "
                    f"{pct(c['ours'][key], c['stock'][key])} |")
+    if "rss_load_range" in c["ours"]:
+        ro, rs = c["ours"]["rss_load_range"], c["stock"]["rss_load_range"]
+        out.append(f"\nRSS: medians of {r.get('memory_reps', '?')} starts of each build, alternating; "
+                   f"after load, proxy-lua-rs ranged {ro[0]:,}-{ro[1]:,} KiB and stock C "
+                   f"{rs[0]:,}-{rs[1]:,} KiB.")
     out.append("\n**Secondary** (wall clock, 4 client processes with one request in flight each, "
                "4 worker threads; varies by 5-20% here):\n")
     out.append("| | proxy-lua-rs | stock C |")
