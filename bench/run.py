@@ -426,7 +426,7 @@ def render(r):
     out.append("|---|---:|---:|---:|")
     for x in ("memcached", "memcached-debug"):
         out.append(f"| `{x}` | {s['ours'][x]:,} | {s['stock'][x]:,} | {s['ours'][x] - s['stock'][x]:+,} |")
-    nw = len(q[f"{SCENARIOS[0][0]}-t{SCENARIOS[0][1]}"]["ours"].get("whole_runs", [0]))
+    nw = len(q[f"{SCENARIOS[0][0]}-t{SCENARIOS[0][1]}"]["ours"]["whole_runs"])
     out.append("\n**Instructions per request** (callgrind; replaced code = the routing helper and "
                "backend logging with everything they call, exact; whole proxy = every instruction of "
                "the threads that serve requests (workers, proxy event threads, logger) while the "
@@ -435,15 +435,14 @@ def render(r):
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 
     def whole(x):
-        runs = x.get("whole_runs", [x["whole"]])
+        runs = x["whole_runs"]
         if len(runs) < 2:
             return f"{x['whole']:,.0f}"
         return f"{x['whole']:,.0f} ({min(runs):,.0f}-{max(runs):,.0f})"
 
     def level(o, st):
         d = pct(o["whole"], st["whole"])
-        ro, rs = o.get("whole_runs", [o["whole"]]), st.get("whole_runs", [st["whole"]])
-        if len(ro) > 1 and o["whole"] > st["whole"] and min(ro) <= max(rs):
+        if len(o["whole_runs"]) > 1 and o["whole"] > st["whole"] and min(o["whole_runs"]) <= max(st["whole_runs"]):
             d += " (within the run-to-run range)"
         return d
     for kind, th in SCENARIOS:
@@ -465,15 +464,12 @@ def render(r):
             ("- of it anonymous (heap), KiB", "anon_reload_kib", "{:,.0f}"),
             ("- of it file pages (binary, libraries), KiB", "file_reload_kib", "{:,.0f}")]
     for name, key, fmt in rows:
-        if key not in c["ours"]:
-            continue
         out.append(f"| {name} | {fmt.format(c['ours'][key])} | {fmt.format(c['stock'][key])} | "
                    f"{pct(c['ours'][key], c['stock'][key])} |")
-    if "rss_load_range" in c["ours"]:
-        ro, rs = c["ours"]["rss_load_range"], c["stock"]["rss_load_range"]
-        out.append(f"\nRSS: medians of {r.get('memory_reps', '?')} starts of each build, alternating; "
-                   f"after load, proxy-lua-rs ranged {ro[0]:,}-{ro[1]:,} KiB and stock C "
-                   f"{rs[0]:,}-{rs[1]:,} KiB.")
+    ro, rs = c["ours"]["rss_load_range"], c["stock"]["rss_load_range"]
+    out.append(f"\nRSS: medians of {r['memory_reps']} starts of each build, alternating; "
+               f"after load, proxy-lua-rs ranged {ro[0]:,}-{ro[1]:,} KiB and stock C "
+               f"{rs[0]:,}-{rs[1]:,} KiB.")
     out.append("\n**Secondary** (wall clock, 4 client processes with one request in flight each, "
                "4 worker threads; varies by 5-20% here):\n")
     out.append("| | proxy-lua-rs | stock C |")

@@ -52,21 +52,18 @@ if [ "$MEMCHECK" = 1 ]; then
       --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=40)
 fi
 
-start() { # bin thread n skip report [log tag] -> sets PID, PORT
+start() { # bin thread n skip report logtag -> sets PID, PORT
   PORT=$((port++)); [ $port -gt 60000 ] && port=21000
-  local pre=()
-  [ ${#vg[@]} -gt 0 ] && [ -n "${6:-}" ] && pre=("${vg[@]}" "--log-file=$VGLOGS/$6.%p")
-  if [ ${#pre[@]} -gt 0 ]; then
+  local pre=() conns=()
+  if [ ${#vg[@]} -gt 0 ]; then
+    pre=("${vg[@]}" "--log-file=$VGLOGS/$6.%p")
     # memcached sets its fd limits (soft and hard) to -c; valgrind refuses
     # any hard limit but the one it leaves its client: ask for exactly that
-    FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
-      "${pre[@]}" "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 -c "$VGNOFILE" \
-      -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
-  else
-    FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
-      "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 \
-      -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
+    conns=(-c "$VGNOFILE")
   fi
+  FAILALLOC_THREAD=$2 FAILALLOC_N=$3 FAILALLOC_SKIP=$4 FAILALLOC_REPORT=$5 LD_PRELOAD="$SO" \
+    "${pre[@]}" "$1" "${user[@]}" -l 127.0.0.1 -p $PORT -U 0 -t 1 "${conns[@]}" \
+    -o "proxy_config=$CFG,proxy_arg=b_$BPORT:alloc" >"$W/out" 2>&1 &
   PID=$!
 }
 up() { for _ in $(seq $UPN); do kill -0 $PID 2>/dev/null || return 1; (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.02; done; return 2; }
@@ -188,18 +185,20 @@ if [ -n "$STOCK" ]; then
     sweep "stock C $b" "$STOCK/$b" requests || true
   done
 fi
+vg_summary() { # out logs... -> the records, counted; exit status of vg-attribute
+  python3 "$ROOT/scripts/vg-attribute.py" "${@:2}" > "$1"; local vr=$?
+  grep -v '^vg-attribute' "$1" | sed -E 's/  \[.*\]$//' | sort | uniq -c | sort -rn | head -20
+  tail -1 "$1"
+  return $vr
+}
 if [ "$MEMCHECK" = 1 ]; then
   # ours: fails on a report of ours; the stock build's are for comparison
-  n=$(ls "$VGLOGS" | grep -c -v '^stock') || true
-  [ "$n" -gt 0 ] || { echo "alloc-fail: no run under valgrind" >&2; fail=1; }
-  python3 "$ROOT/scripts/vg-attribute.py" $(ls -d "$VGLOGS"/* | grep -v '/stock') > "$W/vg-ours.txt"; vr=$?
-  grep -v '^vg-attribute' "$W/vg-ours.txt" | sed -E 's/  \[.*\]$//' | sort | uniq -c | sort -rn | head -20
-  tail -1 "$W/vg-ours.txt"
-  [ $vr = 0 ] || fail=1
+  ours=$(ls -d "$VGLOGS"/* 2>/dev/null | grep -v '/stock')
+  if [ -z "$ours" ]; then echo "alloc-fail: no run under valgrind" >&2; fail=1
+  else vg_summary "$W/vg-ours.txt" $ours || fail=1; fi
   if ls "$VGLOGS" | grep -q '^stock'; then
-    python3 "$ROOT/scripts/vg-attribute.py" "$VGLOGS"/stock* > "$W/vg-stock.txt"
     echo "stock C build under the same sweep:"
-    grep -v '^vg-attribute' "$W/vg-stock.txt" | sed -E 's/  \[.*\]$//' | sort | uniq -c | sort -rn | head -20
+    vg_summary "$W/vg-stock.txt" "$VGLOGS"/stock* || true
   fi
 fi
 exit $fail
