@@ -193,16 +193,23 @@ fn _mcplib_pool_make_be_loop(
         let p = vm.fresh_ref(pool)?;
         (p.pool_size, p.use_iothread, p.beprefix)
     };
-    // The cache key, [beprefix] .. (":io:" | ":w" .. offset .. ":") .. label:
-    // upstream pushes the pieces and lua_concat()s them; the same bytes are
-    // assembled here once per loop up to the label, and pushed as one
-    // string (no integer-to-string conversion or concatenation per backend).
+    // The cache key, [beprefix] .. (":io:" | ":w" .. offset .. ":") .. label.
+    // Upstream pushes the pieces and lua_concat()s them; here the key is
+    // assembled in a buffer (up to the label once per loop) and pushed as
+    // one string, which saves the concatenation and the integer formatting.
+    // The pieces are still pushed, in upstream's order, and dropped: so the
+    // VM creates (or finds interned) the same strings in the same order as
+    // upstream's, the collector is paced the same, and the heap is laid out
+    // as upstream's (docs/BENCHMARKS.md, RSS).
     let mut key = KeyBuf::new();
     key.put(upto_nul(&as_u8(&prefix)));
     if use_iothread {
         key.put(b":io:");
     } else {
         key.put(b":w");
+    }
+    let sep = key.len;
+    if !use_iothread {
         key.put_int(offset as i64);
         key.put(b":");
     }
@@ -214,6 +221,29 @@ fn _mcplib_pool_make_be_loop(
         let (bel, label) = vm.hold_ref::<McpBackendLabel>(-1)?;
         key.len = head;
         key.put_c(label.label.get(..label.llen).unwrap_or(&[]));
+
+        // upstream's pieces: [beprefix], ":io:" | ":w", ":", label, then
+        // (made by lua_concat from the integer) the offset's digits.
+        let mut pieces = 0;
+        if prefix[0] != 0 {
+            vm.push_cbuf(&prefix);
+            pieces += 1;
+        }
+        if use_iothread {
+            vm.push_cstr(c":io:");
+            pieces += 1;
+        } else {
+            vm.push_cstr(c":w");
+            vm.push_cstr(c":");
+            pieces += 2;
+        }
+        vm.push_bytes(key.bytes().get(head..).unwrap_or(&[]));
+        pieces += 1;
+        if !use_iothread {
+            vm.push_bytes(key.bytes().get(sep..head - 1).unwrap_or(&[]));
+            pieces += 1;
+        }
+        vm.pop(pieces);
         vm.push_bytes(key.bytes());
 
         vm.push_value(-1); // copy the key for the create path.
