@@ -130,6 +130,8 @@ test-reliability:
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
 	scripts/test-alloc-fail.sh 25 $(TREE)
 	MEMCHECK=1 scripts/test-alloc-fail.sh 60 $(TREE)
+	python3 scripts/alloc-sequence.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached
+	python3 scripts/alloc-sequence.py --ours $(TREE)/memcached-debug --stock $(STOCK_TREE)/memcached-debug
 
 # >= 1,000,000 calls against the stock C build; then without the calls known
 # to crash the stock build, so that every outcome is compared; then on the
