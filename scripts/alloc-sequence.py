@@ -2,7 +2,8 @@
 """Compares the config thread's allocations, ours against the stock C build.
 
 Starts each build with bench/large.lua (8 pools x 256 backends) under the
-allocation logger (tests/reliability/alloclog.c), reloads it once (SIGHUP),
+allocation injector in logging mode (tests/reliability/failalloc.c,
+FAILALLOC_LOG; nothing is failed), reloads it once (SIGHUP),
 stops it, and compares the sequence of malloc/calloc/realloc/free calls the
 config thread ("mc-prx-config") made: operation and size, in order. The
 config thread runs the config VM (mcp_config_pools: mcp.backend, mcp.pool,
@@ -29,33 +30,51 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import run  # noqa: E402  (bench/run.py: ports, the proxy command line, reload)
 
 
+def settle(path, quiet=0.5, limit=60.0):
+    """Waits until the config thread is back to waiting: its log has not
+    grown for `quiet` seconds."""
+    end = time.monotonic() + limit
+    size, since = -1, time.monotonic()
+    while time.monotonic() < end:
+        now = os.path.getsize(path) if os.path.exists(path) else 0
+        if now != size:
+            size, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.05)
+
+
 def log_calls(binary, so, out):
-    """Runs binary under the logger: load, one reload; returns the lines."""
+    """Runs binary under the logger: load, one reload; returns the config
+    thread's calls. Every thread is logged with its id, and the config
+    thread is picked by its name at the end: filtering by name while it
+    runs would race with memcached naming the thread after it has started
+    (and its first allocations, logger_create's, with it)."""
     tree = os.path.dirname(binary)
     cfg = os.path.join(ROOT, "bench", "large.lua")
     port = run.free_port()
-    env = dict(os.environ, LD_PRELOAD=so, ALLOCLOG_THREAD="mc-prx-config", ALLOCLOG_FILE=out)
+    env = dict(os.environ, LD_PRELOAD=so, FAILALLOC_THREAD="", FAILALLOC_LOG=out)
     p = subprocess.Popen(run.proxy_cmd(tree, port, cfg, run.free_port(), 4),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         run.wait_port(port, p)
         run.reload_and_wait(port, p)
-        time.sleep(0.5)  # the config thread back to waiting
+        settle(out)
+        tids = set()
+        for t in os.listdir(f"/proc/{p.pid}/task"):
+            with open(f"/proc/{p.pid}/task/{t}/comm") as f:
+                if f.read().strip() == "mc-prx-config":
+                    tids.add(t)
     finally:
         p.terminate()
         _, err = p.communicate()
     if p.returncode not in (0, -15):
         sys.stderr.write(err.decode(errors="replace"))
         raise SystemExit(f"alloc-sequence: {binary} exited with {p.returncode}")
+    if len(tids) != 1:
+        raise SystemExit(f"alloc-sequence: {binary}: {len(tids)} threads named mc-prx-config")
     with open(out) as f:
-        lines = f.read().splitlines()
-    # The thread starts with logger_create(): calloc of the logger, malloc of
-    # its ring buffer (64 KiB + header). Whether those two are logged depends
-    # on whether memcached has named the thread yet (it names it after
-    # pthread_create returns): a race, not a difference; they are dropped.
-    if len(lines) >= 2 and lines[0].startswith("c ") and lines[1] == "m 65560":
-        lines = lines[2:]
-    return lines
+        return [line.split(" ", 1)[1] for line in f.read().splitlines() if line.split(" ", 1)[0] in tids]
 
 
 def main():
@@ -64,9 +83,9 @@ def main():
     ap.add_argument("--stock", required=True)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as td:
-        so = os.path.join(td, "alloclog.so")
+        so = os.path.join(td, "failalloc.so")
         subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", so,
-                        os.path.join(ROOT, "tests", "reliability", "alloclog.c"), "-ldl", "-lpthread"],
+                        os.path.join(ROOT, "tests", "reliability", "failalloc.c"), "-ldl", "-lpthread"],
                        check=True)
         ours = log_calls(a.ours, so, os.path.join(td, "ours.log"))
         stock = log_calls(a.stock, so, os.path.join(td, "stock.log"))

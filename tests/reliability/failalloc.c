@@ -15,6 +15,13 @@
  *
  * With FAILALLOC_TRACE set, the failing allocation's stack is written the
  * same way (after a "FAILALLOC-FAILED" line).
+ * With FAILALLOC_LOG set, every malloc/calloc/realloc/free the watched
+ * threads make (all of them when FAILALLOC_THREAD is empty) is written to
+ * that file, in order, as "TID m SIZE", "TID c SIZE", "TID r SIZE" (realloc
+ * of a block), "TID n SIZE" (realloc of NULL: a new block, as Lua
+ * allocates) or "TID f": thread, sizes and order, no addresses, so two
+ * builds that make the same calls write the same lines
+ * (scripts/alloc-sequence.py).
  * On SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT it writes the crashing
  * thread's stack to stderr as "FAILALLOC-FRAME <object> <offset>" lines
  * (offsets into each loaded object), which the sweep resolves with
@@ -23,6 +30,8 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -42,6 +51,7 @@ static long skip, nth;
 static atomic_long count;
 static atomic_int fired;
 static int ready;
+static int log_fd = -1;
 static __thread int in_hook;
 
 /* dlsym may call calloc before real_calloc is known */
@@ -57,20 +67,39 @@ static void init(void) {
     want = getenv("FAILALLOC_THREAD");
     skip = getenv("FAILALLOC_SKIP") ? atol(getenv("FAILALLOC_SKIP")) : 0;
     nth = getenv("FAILALLOC_N") ? atol(getenv("FAILALLOC_N")) : 0;
+    if (getenv("FAILALLOC_LOG"))
+        log_fd = open(getenv("FAILALLOC_LOG"), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     ready = 1;
 }
 
 static void dump_stack(const char *what);
 
-static int should_fail(void) {
+/* whether the calling thread is one of those $FAILALLOC_THREAD names */
+static int watched(void) {
     if (!want || in_hook)
         return 0;
     char name[16] = {0};
     in_hook = 1;
     pthread_getname_np(pthread_self(), name, sizeof(name));
     in_hook = 0;
-    if (strncmp(name, want, strlen(want)) != 0)
+    return strncmp(name, want, strlen(want)) == 0;
+}
+
+/* a line of the FAILALLOC_LOG */
+static void note(char op, size_t n) {
+    if (log_fd < 0)
+        return;
+    char line[64];
+    long tid = syscall(SYS_gettid);
+    int l = op == 'f' ? snprintf(line, sizeof(line), "%ld f\n", tid)
+                      : snprintf(line, sizeof(line), "%ld %c %zu\n", tid, op, n);
+    if (write(log_fd, line, l) < 0) {}
+}
+
+static int should_fail(char op, size_t n) {
+    if (!watched())
         return 0;
+    note(op, n);
     long c = atomic_fetch_add(&count, 1) + 1;
     if (nth > 0 && c == skip + nth && !atomic_exchange(&fired, 1)) {
         if (getenv("FAILALLOC_TRACE")) {
@@ -85,7 +114,7 @@ static int should_fail(void) {
 
 void *malloc(size_t n) {
     init();
-    if (should_fail()) { errno = ENOMEM; return NULL; }
+    if (should_fail('m', n)) { errno = ENOMEM; return NULL; }
     return real_malloc(n);
 }
 
@@ -99,13 +128,13 @@ void *calloc(size_t a, size_t b) {
         return p;
     }
     init();
-    if (should_fail()) { errno = ENOMEM; return NULL; }
+    if (should_fail('c', a * b)) { errno = ENOMEM; return NULL; }
     return real_calloc(a, b);
 }
 
 void *realloc(void *p, size_t n) {
     init();
-    if (n > 0 && should_fail()) { errno = ENOMEM; return NULL; }
+    if (n > 0 && should_fail(p ? 'r' : 'n', n)) { errno = ENOMEM; return NULL; }
     return real_realloc(p, n);
 }
 
@@ -115,6 +144,8 @@ void free(void *p) {
         return;
     if (!real_free)
         real_free = dlsym(RTLD_NEXT, "free");
+    if (p && log_fd >= 0 && watched())
+        note('f', 0);
     real_free(p);
 }
 
