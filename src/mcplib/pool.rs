@@ -181,6 +181,40 @@ impl KeyBuf {
     }
 }
 
+/// Pushes and drops the pieces upstream's `_mcplib_pool_make_be_loop`
+/// pushes and `lua_concat`s into a backend cache key, in its order:
+/// `[beprefix]`, `":io:"` or `":w"` and `":"`, the label, then (made by
+/// `lua_concat` from the integer) the offset's digits. Lua creates each of
+/// them, or finds it interned, exactly as for upstream's.
+fn push_drop_key_pieces(
+    vm: &mut ConfigVm,
+    prefix: &[c_char],
+    use_iothread: bool,
+    label: &[u8],
+    digits: &[u8],
+) {
+    let mut pieces = 0;
+    if prefix.first().is_some_and(|&c| c != 0) {
+        vm.push_cbuf(prefix);
+        pieces += 1;
+    }
+    if use_iothread {
+        vm.push_cstr(c":io:");
+        pieces += 1;
+    } else {
+        vm.push_cstr(c":w");
+        vm.push_cstr(c":");
+        pieces += 2;
+    }
+    vm.push_bytes(label);
+    pieces += 1;
+    if !use_iothread {
+        vm.push_bytes(digits);
+        pieces += 1;
+    }
+    vm.pop(pieces);
+}
+
 /// proxy_lua.c:823 `_mcplib_pool_make_be_loop`: find or create the backend
 /// of every label for slot block `offset`, owned by event thread `e`.
 fn _mcplib_pool_make_be_loop(
@@ -203,14 +237,14 @@ fn _mcplib_pool_make_be_loop(
     // as upstream's (docs/BENCHMARKS.md, RSS).
     let mut key = KeyBuf::new();
     key.put(upto_nul(&as_u8(&prefix)));
+    let mut digits = 0..0; // where the offset's digits are in the key
     if use_iothread {
         key.put(b":io:");
     } else {
         key.put(b":w");
-    }
-    let sep = key.len;
-    if !use_iothread {
+        let start = key.len;
         key.put_int(offset as i64);
+        digits = start..key.len;
         key.put(b":");
     }
     let head = key.len;
@@ -221,30 +255,10 @@ fn _mcplib_pool_make_be_loop(
         let (bel, label) = vm.hold_ref::<McpBackendLabel>(-1)?;
         key.len = head;
         key.put_c(label.label.get(..label.llen).unwrap_or(&[]));
-
-        // upstream's pieces: [beprefix], ":io:" | ":w", ":", label, then
-        // (made by lua_concat from the integer) the offset's digits.
-        let mut pieces = 0;
-        if prefix[0] != 0 {
-            vm.push_cbuf(&prefix);
-            pieces += 1;
-        }
-        if use_iothread {
-            vm.push_cstr(c":io:");
-            pieces += 1;
-        } else {
-            vm.push_cstr(c":w");
-            vm.push_cstr(c":");
-            pieces += 2;
-        }
-        vm.push_bytes(key.bytes().get(head..).unwrap_or(&[]));
-        pieces += 1;
-        if !use_iothread {
-            vm.push_bytes(key.bytes().get(sep..head - 1).unwrap_or(&[]));
-            pieces += 1;
-        }
-        vm.pop(pieces);
-        vm.push_bytes(key.bytes());
+        let k = key.bytes();
+        let (label, digits) = (k.get(head..).unwrap_or(&[]), k.get(digits.clone()).unwrap_or(&[]));
+        push_drop_key_pieces(vm, &prefix, use_iothread, label, digits);
+        vm.push_bytes(k);
 
         vm.push_value(-1); // copy the key for the create path.
         // (the backend also gets be->use_io_thread = p->use_iothread there)
