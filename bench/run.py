@@ -224,15 +224,35 @@ def stat_proxy(port, name):
     return val
 
 
-def reload_and_wait(port, p, timeout=600.0):
+def cpu_ticks(pid):
+    """utime + stime of the whole process, in clock ticks"""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def reload_and_wait(port, p, timeout=600.0, quiet=0.5):
+    """SIGHUP, then waits until the reload has finished. memcached counts
+    proxy_config_reloads when a reload starts (proxy_config.c), so after
+    that it waits until the process has used no CPU for `quiet` seconds
+    (the config thread and the workers' reloads done; an idle proxy uses
+    none). Returns the seconds from SIGHUP to its last CPU tick."""
     before = stat_proxy(port, "proxy_config_reloads") or 0
     t0 = time.monotonic()
     p.send_signal(signal.SIGHUP)
-    end = time.time() + timeout
-    while time.time() < end:
-        if (stat_proxy(port, "proxy_config_reloads") or 0) > before:
-            return time.monotonic() - t0
+    end = time.monotonic() + timeout
+    while (stat_proxy(port, "proxy_config_reloads") or 0) <= before:
+        if time.monotonic() > end:
+            raise RuntimeError("reload did not start")
         time.sleep(0.002)
+    ticks, changed = cpu_ticks(p.pid), time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.01)
+        now = cpu_ticks(p.pid)
+        if now != ticks:
+            ticks, changed = now, time.monotonic()
+        elif time.monotonic() - changed >= quiet:
+            return changed - t0
     raise RuntimeError("reload did not complete")
 
 
@@ -266,7 +286,6 @@ def memory(builds, threads, reps):
                 wait_port(port, p)
                 got[b]["load"].append(rss_kib(p.pid))
                 reload_and_wait(port, p)
-                time.sleep(0.2)
                 got[b]["reload"].append(rss_kib(p.pid))
             finally:
                 p.terminate()
