@@ -23,25 +23,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import run  # noqa: E402  (bench/run.py: ports, the proxy command line, reload)
-
-
-def settle(path, quiet=0.5, limit=60.0):
-    """Waits until the config thread is back to waiting: its log has not
-    grown for `quiet` seconds."""
-    end = time.monotonic() + limit
-    size, since = -1, time.monotonic()
-    while time.monotonic() < end:
-        now = os.path.getsize(path) if os.path.exists(path) else 0
-        if now != size:
-            size, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-        time.sleep(0.05)
 
 
 def log_calls(binary, so, out):
@@ -58,8 +43,7 @@ def log_calls(binary, so, out):
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         run.wait_port(port, p)
-        run.reload_and_wait(port, p)
-        settle(out)
+        run.reload_and_wait(port, p)  # returns once the process is idle
         tids = set()
         for t in os.listdir(f"/proc/{p.pid}/task"):
             with open(f"/proc/{p.pid}/task/{t}/comm") as f:

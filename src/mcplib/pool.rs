@@ -193,26 +193,21 @@ fn push_drop_key_pieces(
     label: &[u8],
     digits: &[u8],
 ) {
-    let mut pieces = 0;
+    let top = vm.gettop();
     if prefix.first().is_some_and(|&c| c != 0) {
         vm.push_cbuf(prefix);
-        pieces += 1;
     }
     if use_iothread {
         vm.push_cstr(c":io:");
-        pieces += 1;
     } else {
         vm.push_cstr(c":w");
         vm.push_cstr(c":");
-        pieces += 2;
     }
     vm.push_bytes(label);
-    pieces += 1;
     if !use_iothread {
         vm.push_bytes(digits);
-        pieces += 1;
     }
-    vm.pop(pieces);
+    vm.settop(top);
 }
 
 /// proxy_lua.c:823 `_mcplib_pool_make_be_loop`: find or create the backend
