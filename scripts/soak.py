@@ -213,6 +213,8 @@ def main():
     bbin = a.backend_bin or a.bin
     td = tempfile.mkdtemp(prefix="mcp-soak-")
     procs = []
+    prx = pool = None
+    i = -1
     try:
         bports = [free_port() for _ in range(3)]
         for p in bports:
@@ -324,6 +326,32 @@ def main():
         ok = alive and not bad_totals and end_fds <= base_fds and (end_rss - base_rss) < 1024
         print("soak: " + ("ok" if ok else "FAIL") + f" (failed requests: {fails}; compare with the C build)")
         return 0 if ok and fails == 0 else 1
+    except (OSError, EOFError, RuntimeError) as e:
+        # the proxy died or stopped answering: say which, with its stderr,
+        # instead of a traceback from the stats connection
+        if pool is not None:
+            pool.terminate()
+        rc = None
+        for _ in range(50):  # a reset connection may come just before the exit
+            rc = prx.poll() if prx is not None else None
+            if rc is not None:
+                break
+            time.sleep(0.1)
+        if rc is not None and rc < 0:
+            how = f"killed by {signal.Signals(-rc).name}"
+        elif rc is not None:
+            how = f"exited with status {rc}"
+        else:
+            how = "alive but not answering"
+        print(f"soak: FAIL: proxy {how} at reload {i + 1} ({e})")
+        try:
+            with open(os.path.join(td, "proxy.err"), errors="replace") as f:
+                tail = f.read().splitlines()[-20:]
+        except OSError:
+            tail = []
+        for line in tail:
+            print(f"  proxy stderr: {line}")
+        return 1
     finally:
         for p in procs:
             if p.poll() is None:

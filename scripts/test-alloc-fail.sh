@@ -38,7 +38,9 @@ SO="$W/failalloc.so"
 cc -shared -fPIC -O1 -o "$SO" "$ROOT/tests/reliability/failalloc.c" -ldl -lpthread || exit 1
 CFG="$ROOT/tests/reliability/alloc-config.lua"
 user=(); [ "$(id -u)" = 0 ] && user=(-u root)
-port=$(( 21000 + RANDOM % 20000 ))
+# ports below the kernel's ephemeral range (32768 up by default), so no
+# client connection of another test can hold the one a start listens on
+port=$(( 21000 + RANDOM % 11000 ))
 MEMCHECK="${MEMCHECK:-0}"
 UPN=200 RT=5 # start-up polls (of 20 ms) and request timeout, longer under valgrind
 VGLOGS="$W/vg"; rm -rf "$VGLOGS"; mkdir -p "$VGLOGS"
@@ -53,7 +55,7 @@ if [ "$MEMCHECK" = 1 ]; then
 fi
 
 start() { # bin thread n skip report logtag -> sets PID, PORT
-  PORT=$((port++)); [ $port -gt 60000 ] && port=21000
+  PORT=$((port++)); [ $port -gt 32000 ] && port=21000
   local pre=() conns=()
   if [ ${#vg[@]} -gt 0 ]; then
     pre=("${vg[@]}" "--log-file=$VGLOGS/$6.%p")

@@ -17,11 +17,13 @@ bins=("$@")
 stock=()
 if [ -n "${MCP_GC_RACE_STOCK:-}" ]; then stock=("$MCP_GC_RACE_STOCK/memcached" "$MCP_GC_RACE_STOCK/memcached-debug"); fi
 user=(); [ "$(id -u)" = 0 ] && user=(-u root)
-port=$(( 20000 + RANDOM % 20000 ))
+# below the kernel's ephemeral range (32768 up by default): no client
+# connection can hold the port a start listens on
+port=$(( 20000 + RANDOM % 12000 ))
 fail=0
 
-one() { # bin config -> prints "ok" or the reason
-  local bin=$1 cfg=$2 p=$((port++)) out
+one() { # bin config port -> prints "ok" or the reason (runs in a subshell)
+  local bin=$1 cfg=$2 p=$3 out
   out=$(mktemp)
   "$bin" "${user[@]}" -l 127.0.0.1 -p "$p" -U 0 -t 4 -o "proxy_config=$cfg" >"$out" 2>&1 &
   local pid=$!
@@ -53,7 +55,8 @@ for cfg in "$ROOT"/tests/reliability/gc-race-*.lua; do
   for bin in "${bins[@]}" "${stock[@]}"; do
     crashes=0; totals=""
     for i in $(seq "$N"); do
-      r=$(one "$bin" "$cfg")
+      port=$((port + 1)); [ $port -gt 32000 ] && port=20000
+      r=$(one "$bin" "$cfg" $port)
       case "$r" in
         ok*) totals="$totals ${r#ok proxy_backend_total }" ;;
         *) crashes=$((crashes+1)); [ $crashes -le 2 ] && echo "  $(basename "$cfg") $bin start $i: $r" ;;

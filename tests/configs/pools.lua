@@ -1,6 +1,11 @@
 -- proxy-lua-rs own test config: pools with every option, driven through the
 -- real memcached-debug by tests/pools.t. Backend ports come in proxy_arg:
 -- b1_PORT:b2_PORT.
+-- The ring hash pool uses omode "ketama": the default omode is broken in
+-- upstream memcached before 1.6.45 (proxy_ring_hash.c _add_server_default
+-- never advances its index, fixed by upstream commit 9dcfdef76): the
+-- continuum is left uninitialised and a key can select no backend, which
+-- crashes the stock C build as ours (docs/RELIABILITY.md).
 local a = mcp.start_arg
 
 function mcp_config_pools()
@@ -15,7 +20,7 @@ function mcp_config_pools()
         io = mcp.pool({ b1, b2 }, { iothread = true }),
         stop = mcp.pool({ b1, b2 }, { filter = 'stop', filter_conf = '|#|', seed = 'stopseed' }),
         tags = mcp.pool({ b1, b2 }, { filter = 'tags', filter_conf = '{}' }),
-        ring = mcp.pool({ b1, b2 }, { dist = mcp.dist_ring_hash }),
+        ring = mcp.pool({ b1, b2 }, { dist = mcp.dist_ring_hash, omode = 'ketama' }),
         conns = mcp.pool({ c1, c2 }),
         pfx = mcp.pool({ b1, b2 }, { beprefix = 'other' }),
     }

@@ -3,6 +3,11 @@
 -- hash, an IO-thread pool), tunables, a cron, and routes by key prefix
 -- (plain/, log/, multi/, stop/, tags/, internal/). proxy_arg: b_PORT:alloc
 -- (with a ":" memcached splits it into the mcp.start_arg table).
+-- The ring hash pool uses omode "ketama": the default omode is broken in
+-- upstream memcached before 1.6.45 (proxy_ring_hash.c _add_server_default
+-- never advances its index, fixed by upstream commit 9dcfdef76): the
+-- continuum is left uninitialised and a key can select no backend, which
+-- crashes the stock C build as ours (docs/RELIABILITY.md).
 local a = mcp.start_arg
 function mcp_config_pools()
     mcp.backend_connect_timeout(2)
@@ -19,7 +24,7 @@ function mcp_config_pools()
         plain = mcp.pool({ be("p1"), be("p2") }),
         log = mcp.pool({ be("l1", { log = { rate = 1, tag = "alloc" } }) }),
         stop = mcp.pool({ be("s1"), be("s2") }, { filter = "stop", filter_conf = "|#|" }),
-        tags = mcp.pool({ be("t1"), be("t2") }, { filter = "tags", filter_conf = "{}", dist = mcp.dist_ring_hash }),
+        tags = mcp.pool({ be("t1"), be("t2") }, { filter = "tags", filter_conf = "{}", dist = mcp.dist_ring_hash, omode = "ketama" }),
         io = mcp.pool({ be("i1") }, { iothread = true, beprefix = "io" }),
     }
 end

@@ -1,5 +1,10 @@
 -- Reload soak config B: adds the third backend, a second pool with a key
 -- filter and a ring hash, changes tunables, logs one backend.
+-- The ring hash pool uses omode "ketama": the default omode is broken in
+-- upstream memcached before 1.6.45 (proxy_ring_hash.c _add_server_default
+-- never advances its index, fixed by upstream commit 9dcfdef76): the
+-- continuum is left uninitialised and a key can select no backend, which
+-- crashes the stock C build as ours (docs/RELIABILITY.md).
 local a = mcp.start_arg
 function mcp_config_pools()
     -- collects the previous config's objects between reloads, so the
@@ -12,7 +17,7 @@ function mcp_config_pools()
     return {
         main = mcp.pool({ mcp.backend("b1", "127.0.0.1", a.b1), mcp.backend("b2", "127.0.0.1", a.b2), b3 }),
         filt = mcp.pool({ mcp.backend("b2", "127.0.0.1", a.b2), b3 },
-            { filter = "stop", filter_conf = "/k", dist = mcp.dist_ring_hash, beprefix = "f" }),
+            { filter = "stop", filter_conf = "/k", dist = mcp.dist_ring_hash, omode = "ketama", beprefix = "f" }),
     }
 end
 function mcp_config_routes(p)
