@@ -8,7 +8,8 @@
 #     fails with status 1 and its message equals the first error line the
 #     real memcached prints when started with that config (and, where it
 #     matches ours, the stock C build's);
-#  3. --json parses, --all reports more than one error.
+#  3. --json parses, --all reports more than one error;
+#  4. the warnings about known upstream bugs appear where they apply.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TREE="$(cd "${MCP_TREE:-$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}}" && pwd)"
@@ -90,6 +91,25 @@ sed -i 's|^    mcp.backend_failure_limit(-1)|    mcp.backend_failure_limit(-1)\n
 nerr=$("$CHECK" --memcached "$TREE/memcached" --all "$multi" 2>&1 >/dev/null | grep -c '^ERROR')
 rm -f "$multi"
 [ "$nerr" = 3 ] && echo "ok    --all reports the 3 errors of one config" || { echo "FAIL  --all reported $nerr errors (want 3)"; fail=1; }
+
+# 4. warnings: a ring hash pool in its default omode, on a memcached whose
+# proxy_ring_hash.c predates upstream's fix (1.6.45) (the omode ketama and
+# jump hash pools of the same config: none)
+w="$ROOT/tests/check-warnings/ring-default.lua"
+ver=$("$TREE/memcached" -V | sed -n 's/^memcached //p')
+out=$("$CHECK" --memcached "$TREE/memcached" "$w" 2>&1); rc=$?
+got=$(sed -n '/^warnings: /,$p' <<< "$out" | sed -n 's/^  pool \([a-z_]*\):.*/\1/p' | tr '\n' ' ')
+jw=$("$CHECK" --memcached "$TREE/memcached" --json "$w" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["warnings"]))')
+if [ "$(printf '%s\n' "$ver" 1.6.45 | sort -V | head -1)" != 1.6.45 ]; then
+  want="ring ring_default "; wantn=2
+else
+  want=""; wantn=0
+fi
+if [ $rc = 0 ] && [ "$got" = "$want" ] && [ "$jw" = "$wantn" ]; then
+  echo "ok    warnings on memcached $ver: ${want:-none} (--json: $jw)"
+else
+  echo "FAIL  warnings on memcached $ver: got '$got' (rc $rc, --json $jw), want '$want'"; fail=1
+fi
 
 echo "test-check: $n_ok configs accepted, $n_bad broken configs refused with memcached's own message"
 exit $fail

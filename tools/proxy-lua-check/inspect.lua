@@ -9,6 +9,8 @@
 local OUT = os.getenv("PROXY_LUA_CHECK_OUT")
 if not OUT or type(mcp) ~= "table" then return end
 local ALL = os.getenv("PROXY_LUA_CHECK_ALL") == "1"
+-- the version `memcached -V` printed (for warnings about upstream bugs)
+local MCVERSION = os.getenv("PROXY_LUA_CHECK_MCVERSION") or ""
 
 local getinfo, getlocal = debug.getinfo, debug.getlocal
 local SELF = debug.getinfo(1, "S").source
@@ -107,6 +109,7 @@ if VM == "config" then
         rec.beprefix = o.beprefix
         rec.iothread = o.iothread
         rec.seed = o.seed
+        if o.dist == mcp.dist_ring_hash then rec.omode = o.omode end
         if r[1] ~= nil then pool_of[r[1]] = rec end
         S.pools[#S.pools + 1] = rec
     end
@@ -275,7 +278,7 @@ local function lua_lit(v, ind)
     return string.format("%q", tostring(v))
 end
 
-local function text_summary(C, W)
+local function text_summary(C, W, warns)
     local o = {}
     local function p(...) o[#o + 1] = table.concat({ ... }) end
     local function s(v) return v == nil and "-" or tostring(v) end
@@ -284,7 +287,8 @@ local function text_summary(C, W)
         p("  ", s(pl.name or "(unnamed)"), ": ", #pl.backends, " backend(s), dist ", s(pl.dist), ", hash ", s(pl.hash),
           pl.filter and (", filter " .. s(pl.filter) .. " '" .. s(pl.filter_conf) .. "'") or "",
           pl.beprefix and (", beprefix '" .. s(pl.beprefix) .. "'") or "", pl.iothread and ", io thread" or "",
-          pl.seed and (", seed '" .. s(pl.seed) .. "'") or "", "  (", s(pl.at), ")")
+          pl.seed and (", seed '" .. s(pl.seed) .. "'") or "", pl.omode and (", omode " .. s(pl.omode)) or "",
+          "  (", s(pl.at), ")")
         p("    backends: ", table.concat(pl.backends, ", "))
     end
     p("backends: ", #C.backends)
@@ -310,6 +314,10 @@ local function text_summary(C, W)
     for _, r in ipairs(W.routes) do p("  ", s(r.command), " -> ", s(r.handler), r.tag and (" [tag " .. s(r.tag) .. "]") or "", "  (", s(r.at), ")") end
     p("function generators: ", #W.funcgens)
     for _, g in ipairs(W.funcgens) do p("  ", s(g.name), ": handles to ", #g.handles > 0 and table.concat(g.handles, ", ") or "-", "  (", s(g.at), ")") end
+    if #warns > 0 then
+        p("warnings: ", #warns)
+        for _, x in ipairs(warns) do p("  ", x) end
+    end
     local errs = {}
     for _, e in ipairs(C.errors or {}) do errs[#errs + 1] = e end
     for _, e in ipairs(W.errors or {}) do errs[#errs + 1] = e end
@@ -318,6 +326,34 @@ local function text_summary(C, W)
         for _, e in ipairs(errs) do p("  ", e) end
     end
     return table.concat(o, "\n") .. "\n"
+end
+
+-- Known problems of the memcached that loads the config, which it loads
+-- without an error. Each names the pool and the config line.
+local function before(version, want) -- "1.6.38" before { 1, 6, 45 }?
+    local v = {}
+    for n in version:gmatch("%d+") do v[#v + 1] = tonumber(n) end
+    if #v < 3 then return false end -- unknown: no warning
+    for i = 1, 3 do
+        if v[i] ~= want[i] then return v[i] < want[i] end
+    end
+    return false
+end
+
+local function warnings(C)
+    local w = {}
+    for _, pl in ipairs(C.pools) do
+        -- proxy_ring_hash.c before 1.6.45 (fixed by upstream commit
+        -- 9dcfdef76): the default omode writes every point into the first
+        -- slot of the ring and leaves the rest uninitialised
+        if pl.dist == "ring_hash" and (pl.omode == nil or pl.omode == "default") and before(MCVERSION, { 1, 6, 45 }) then
+            w[#w + 1] = "pool " .. tostring(pl.name or "(unnamed)") .. ": mcp.dist_ring_hash in its default omode: " ..
+                "memcached " .. MCVERSION .. " (before 1.6.45, unless patched with upstream commit 9dcfdef76) " ..
+                "leaves most of the ring uninitialised, so keys land on arbitrary backends and a key can select " ..
+                "none and crash a worker thread; set omode = \"ketama\" (or another omode)  (" .. tostring(pl.at) .. ")"
+        end
+    end
+    return w
 end
 
 local function save_state()
@@ -334,11 +370,13 @@ local function save_state()
     local errs = {}
     for _, x in ipairs(C.errors or {}) do errs[#errs + 1] = x end
     for _, x in ipairs(W.errors or {}) do errs[#errs + 1] = x end
-    local all = { ok = #errs == 0, config = cfg, routes = W.routes, funcgens = W.funcgens, errors = errs }
+    local warns = warnings(C)
+    local all = { ok = #errs == 0, config = cfg, routes = W.routes, funcgens = W.funcgens, errors = errs,
+                  warnings = warns }
     local f = io.open(OUT .. "/summary.json", "w")
     if f then f:write(json(all), "\n") f:close() end
     f = io.open(OUT .. "/summary.txt", "w")
-    if f then f:write(text_summary(C, W)) f:close() end
+    if f then f:write(text_summary(C, W, warns)) f:close() end
 end
 
 if VM == "config" then
