@@ -78,6 +78,17 @@ if [ -x /usr/bin/proxy-lua-check ]; then
   e=$(proxy-lua-check /tmp/broken.lua 2>&1); rc=$?
   echo "proxy-lua-check on a broken config: status $rc: $e"
   [ $rc = 1 ] || exit 1
+  # a known upstream bug the checker warns about where it applies: the
+  # default ring hash omode before 1.6.45 (docs/config-check.md)
+  printf 'function mcp_config_pools() return mcp.pool({ mcp.backend("b", "127.0.0.1", 1) }, { dist = mcp.dist_ring_hash }) end\nfunction mcp_config_routes(p) end\n' > /tmp/ring.lua
+  w=$(proxy-lua-check /tmp/ring.lua | tail -1) || { echo "proxy-lua-check FAILED on the ring hash config"; exit 1; }
+  ver=$(memcached -V | sed -n 's/^memcached //p')
+  echo "proxy-lua-check on a default-omode ring hash pool (memcached $ver): $w"
+  if [ "$(printf '%s\n' "$ver" 1.6.45 | sort -V | head -1)" != 1.6.45 ]; then
+    case "$w" in *"with 1 warning") ;; *) echo "  expected the ring hash warning"; exit 1 ;; esac
+  else
+    case "$w" in *": ok") ;; *) echo "  expected no warning"; exit 1 ;; esac
+  fi
 fi
 id=$(grep -ao 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust' /usr/bin/memcached | head -1)
 if [ -z "$id" ]; then echo "/usr/bin/memcached does not carry proxy-lua-rs"; exit 2; fi
