@@ -1,11 +1,8 @@
 -- proxy-lua-rs own test config: pools with every option, driven through the
 -- real memcached-debug by tests/pools.t. Backend ports come in proxy_arg:
 -- b1_PORT:b2_PORT.
--- The ring hash pool uses omode "ketama": the default omode is broken in
--- upstream memcached before 1.6.45 (proxy_ring_hash.c _add_server_default
--- never advances its index, fixed by upstream commit 9dcfdef76): the
--- continuum is left uninitialised and a key can select no backend, which
--- crashes the stock C build as ours (docs/RELIABILITY.md).
+-- Ring hash in omode "ketama": the default omode crashes memcached before
+-- 1.6.45, stock C as ours (docs/RELIABILITY.md, "Upstream 1.6.38").
 local a = mcp.start_arg
 
 function mcp_config_pools()

@@ -1,10 +1,7 @@
 -- Reload soak config B: adds the third backend, a second pool with a key
 -- filter and a ring hash, changes tunables, logs one backend.
--- The ring hash pool uses omode "ketama": the default omode is broken in
--- upstream memcached before 1.6.45 (proxy_ring_hash.c _add_server_default
--- never advances its index, fixed by upstream commit 9dcfdef76): the
--- continuum is left uninitialised and a key can select no backend, which
--- crashes the stock C build as ours (docs/RELIABILITY.md).
+-- Ring hash in omode "ketama": the default omode crashes memcached before
+-- 1.6.45, stock C as ours (docs/RELIABILITY.md, "Upstream 1.6.38").
 local a = mcp.start_arg
 function mcp_config_pools()
     -- collects the previous config's objects between reloads, so the
