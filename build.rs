@@ -38,7 +38,7 @@ use std::process::Command;
 mod layout_spec;
 #[path = "build-support/lua_api_check.rs"]
 mod lua_api_check;
-use layout_spec::{CONSTS, DEFINE_GROUPS, STRUCTS, SWITCHES, StructSpec};
+use layout_spec::{CONSTS, DEFINE_GROUPS, STRUCTS, SWITCHES, StructSpec, VALUE_STRUCTS};
 
 fn die(msg: &str) -> ! {
     eprintln!("\nerror: proxy-lua-rs build: {msg}\n");
@@ -61,6 +61,7 @@ fn main() {
     }
     println!("cargo::rerun-if-changed=build-support/layout_spec.rs");
     println!("cargo::rerun-if-changed=build-support/host_check.c");
+    println!("cargo::rerun-if-changed=build-support/host_libc.c");
     println!("cargo::rerun-if-changed=build-support/lua_api_check.rs");
     println!("cargo::rerun-if-changed=src/ffi/lua.rs");
     for c in [
@@ -298,9 +299,35 @@ fn main() {
     }
     fs::write(out.join("layout.rs"), rs).unwrap();
 
-    // ---- 4. the start-up host check (weak references; see host_check.c) ----
+    // ---- 4. the C library calls memcached's flags can redirect (see
+    // host_libc.c), compiled like the probe: memcached's compiler and flags,
+    // in its build directory. Coverage instrumentation (memcached-debug's
+    // -fprofile-arcs -ftest-coverage) is switched off for this one object:
+    // it changes neither types nor symbol bindings, and it would need
+    // libgcov in every program the archive is linked into (cargo's tests).
+    let libc_o = out.join("mcp_host_libc.o");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec {cc} {cflags} -fno-profile-arcs -fno-test-coverage -I{src} -I{src}/vendor/lua/src -c -o {obj} {file}",
+            src = sh_quote(&src_dir),
+            obj = sh_quote(&libc_o),
+            file = sh_quote(&manifest.join("build-support/host_libc.c"))
+        ))
+        .current_dir(&build_dir)
+        .output()
+        .unwrap_or_else(|e| die(&format!("cannot run {cc}: {e}")));
+    if !o.status.success() {
+        die(&format!(
+            "build-support/host_libc.c did not compile with memcached's flags `{cflags}`:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+
+    // ---- 5. the start-up host check (weak references; see host_check.c) ----
     cc::Build::new()
         .file("build-support/host_check.c")
+        .object(&libc_o)
         .warnings(true)
         .compile("proxy_lua_rs_host_check");
 }
@@ -385,7 +412,7 @@ fn gen_probe() -> String {
             } else {
                 format!("sizeof((({} *)0)->{})", s.c_type, f.c)
             };
-            let signed = if f.rust.split('|').all(is_int_type) && !is_flex {
+            let signed = if f.rust.split('|').all(|t| t == "int" || is_int_type(t)) && !is_flex {
                 format!("SIGNED_OF({}, {})", s.c_type, f.c)
             } else {
                 "-1".to_string()
@@ -423,13 +450,25 @@ fn is_int_type(t: &str) -> bool {
             | "c_ulong"
             | "c_short"
             | "c_ushort"
+            | "libc::time_t"
+            | "libc::suseconds_t"
+            | "libc::c_long"
     )
 }
 
 fn is_signed_type(t: &str) -> bool {
     matches!(
         t,
-        "i8" | "i16" | "i32" | "i64" | "isize" | "c_int" | "c_long" | "c_short"
+        "i8" | "i16"
+            | "i32"
+            | "i64"
+            | "isize"
+            | "c_int"
+            | "c_long"
+            | "c_short"
+            | "libc::time_t"
+            | "libc::suseconds_t"
+            | "libc::c_long"
     )
 }
 
@@ -456,6 +495,26 @@ fn gen_struct(
                     .unwrap_or_else(|| die(&format!("{}.{}: no alternative of `{ty}` fits", s.c_type, f.c)))
                     .to_string();
             }
+            // `int`: the integer type of the size and signedness C has
+            // (the C library's time_t, suseconds_t, ...: their width follows
+            // memcached's flags, e.g. -D_TIME_BITS=64).
+            if ty == "int" {
+                ty = match (fsz, signed == 1) {
+                    (1, true) => "i8",
+                    (2, true) => "i16",
+                    (4, true) => "i32",
+                    (8, true) => "i64",
+                    (1, false) => "u8",
+                    (2, false) => "u16",
+                    (4, false) => "u32",
+                    (8, false) => "u64",
+                    _ => die(&format!(
+                        "{}.{}: no Rust integer type of {fsz} bytes",
+                        s.c_type, f.c
+                    )),
+                }
+                .to_string();
+            }
             if let Some((ws, wf, wt)) = wrong {
                 if ws == s.c_type && wf == f.c {
                     ty = wt.clone();
@@ -469,7 +528,7 @@ fn gen_struct(
     // The type chosen for a member whose Rust type follows C (`i64|u64`),
     // named <Struct>_<member>_t so code can use its MAX etc.
     for (f, _, _, _, ty) in &present {
-        if f.rust.contains('|') {
+        if f.rust.contains('|') || f.rust == "int" {
             writeln!(
                 rs,
                 "#[allow(non_camel_case_types)]\npub type {}_{}_t = {ty};",
@@ -489,10 +548,14 @@ fn gen_struct(
         "/// each at the offset the layout probe measured; the rest is opaque padding."
     )
     .unwrap();
+    if VALUE_STRUCTS.contains(&s.rust) {
+        writeln!(rs, "#[derive(Clone, Copy)]").unwrap();
+    }
     writeln!(rs, "#[repr(C, align({align}))]").unwrap();
     writeln!(rs, "pub struct {} {{", s.rust).unwrap();
     let mut cur = 0usize;
     let mut npad = 0;
+    let mut pads: Vec<String> = Vec::new();
     for (f, off, fsz, _, ty) in &present {
         if *off < cur {
             die(&format!(
@@ -502,6 +565,7 @@ fn gen_struct(
         }
         if *off > cur {
             writeln!(rs, "    _pad{npad}: [u8; {}],", off - cur).unwrap();
+            pads.push(format!("_pad{npad}: [0; {}]", off - cur));
             npad += 1;
         }
         writeln!(rs, "    /// C member `{}`", f.c).unwrap();
@@ -512,10 +576,24 @@ fn gen_struct(
     // (<= sizeof) and is reached through `*_OFFSET` below.
     if size > cur {
         writeln!(rs, "    _pad{npad}: [u8; {}],", size - cur).unwrap();
+        pads.push(format!("_pad{npad}: [0; {}]", size - cur));
     }
     writeln!(rs, "}}").unwrap();
     let n = s.rust;
     let c = s.c_type;
+    if VALUE_STRUCTS.contains(&n) {
+        // A value from its members, in offset order; padding zeroed.
+        let params: Vec<String> = present.iter().map(|p| format!("{}: {}", p.0.name, p.4)).collect();
+        let mut inits: Vec<String> = present.iter().map(|p| p.0.name.to_string()).collect();
+        inits.extend(pads.iter().cloned());
+        writeln!(
+            rs,
+            "impl {n} {{ pub const fn new({}) -> Self {{ Self {{ {} }} }} }}",
+            params.join(", "),
+            inits.join(", ")
+        )
+        .unwrap();
+    }
     writeln!(rs, "const _: () = assert!(::core::mem::size_of::<{n}>() == {size}, \"layout mismatch: {c}: Rust mirror size differs from C sizeof ({size})\");").unwrap();
     writeln!(rs, "const _: () = assert!(::core::mem::align_of::<{n}>() == {align}, \"layout mismatch: {c}: Rust mirror alignment differs from C _Alignof ({align})\");").unwrap();
     writeln!(rs, "impl {n} {{ pub const C_SIZE: usize = {size}; }}").unwrap();

@@ -249,15 +249,35 @@ pub const DEFINE_GROUPS: &[DefineGroup] = &[DefineGroup {
     xmacro: Some("CMD_FIELDS"),
 }];
 
+/// Mirrors the Rust code creates as values: `Clone, Copy`, and
+/// `new(member, ...)` with the members in offset order, padding zeroed.
+pub const VALUE_STRUCTS: &[&str] = &["Timeval", "Timespec"];
+
 pub const STRUCTS: &[StructSpec] = &[
+    // The C library's time types as memcached's compiler sees them: their
+    // size follows the flags (`-D_TIME_BITS=64` on Debian's 32-bit ARM makes
+    // both 16 bytes, where i386 keeps 8), not the libc crate's defaults.
+    // "int": the integer type of the member's probed size and signedness.
+    StructSpec {
+        c_type: "struct timeval",
+        rust: "Timeval",
+        fields: &[f("tv_sec", "tv_sec", "int"), f("tv_usec", "tv_usec", "int")],
+        flex: None,
+    },
+    StructSpec {
+        c_type: "struct timespec",
+        rust: "Timespec",
+        fields: &[f("tv_sec", "tv_sec", "int"), f("tv_nsec", "tv_nsec", "int")],
+        flex: None,
+    },
     StructSpec {
         c_type: "struct proxy_tunables",
         rust: "ProxyTunables",
         fields: &[
-            f("connect", "connect", "libc::timeval"),
-            f("retry", "retry", "libc::timeval"),
-            f("read", "read", "libc::timeval"),
-            f("flap", "flap", "libc::timeval"),
+            f("connect", "connect", "Timeval"),
+            f("retry", "retry", "Timeval"),
+            f("read", "read", "Timeval"),
+            f("flap", "flap", "Timeval"),
             f("flap_backoff_ramp", "flap_backoff_ramp", "f32"),
             f("gc_ratio", "gc_ratio", "f32"),
             f("flap_backoff_max", "flap_backoff_max", "u32"),

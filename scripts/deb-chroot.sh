@@ -45,6 +45,62 @@ chroot_tarball() {
   echo "$tb"
 }
 
+# Foreign architectures (qemu-user): Debian's architecture name of this
+# machine, and whether ARCH runs here (through binfmt_misc), with one
+# message naming what is missing otherwise.
+host_arch() { dpkg --print-architecture; }
+
+# Every package a foreign-architecture chroot needs, for both `make
+# test-arch` (memcached's and the crate's build, upstream's tests, the
+# crate's tests) and `make deb ARCH=` (our source package's Build-Depends),
+# plus lintian: installed when the tarball is made, because dpkg and apt
+# under emulation take tens of minutes, and a cached tarball pays that once.
+FOREIGN_PKGS="ca-certificates,iproute2,git,python3,adduser,autoconf,automake,pkgconf,patch,xz-utils,\
+perl,libevent-dev,libssl-dev,libsasl2-dev,liburing-dev,liblua5.4-dev,libio-socket-ssl-perl,\
+cargo,rustc,librust-libc-dev,librust-xxhash-rust-dev,librust-cc-dev,debhelper,dh-cargo,lintian"
+
+ensure_qemu() { # ARCH: make ARCH's binaries runnable here, or say exactly why not
+  local arch=$1 probe
+  [ "$arch" = "$(host_arch)" ] && return 0
+  if command -v arch-test >/dev/null 2>&1 && arch-test "$arch" >/dev/null 2>&1; then return 0; fi
+  if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || {
+      echo "qemu: cannot run $arch binaries here: /proc/sys/fs/binfmt_misc is not mounted and mounting it failed (needs root on a kernel with binfmt_misc)" >&2
+      return 1; }
+  fi
+  if ! dpkg -s qemu-user-static >/dev/null 2>&1 || ! dpkg -s binfmt-support >/dev/null 2>&1 || ! command -v arch-test >/dev/null; then
+    echo "qemu: installing qemu-user-static binfmt-support arch-test (once)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support arch-test >&2 || {
+      echo "qemu: cannot run $arch binaries here: installing qemu-user-static/binfmt-support failed" >&2; return 1; }
+  fi
+  update-binfmts --enable >/dev/null 2>&1 || true
+  if ! arch-test "$arch" >/dev/null 2>&1; then
+    probe=$(arch-test "$arch" 2>&1 | tail -1)
+    echo "qemu: cannot run $arch binaries here (arch-test: $probe; binfmt handlers: $(ls /proc/sys/fs/binfmt_misc | grep -c qemu-) registered)" >&2
+    return 1
+  fi
+}
+
+# chroot_tarball_foreign SUITE ARCH -> path of the cached tarball of a
+# foreign-architecture chroot with FOREIGN_PKGS installed (made once).
+chroot_tarball_foreign() {
+  local suite=$1 arch=$2 tb="$CACHE/chroots/$1-$2-dev.tar" m t
+  mkdir -p "$CACHE/chroots"
+  if [ ! -s "$tb" ]; then
+    ensure_qemu "$arch" || return 1
+    m=$(mirror_uri) || return 1
+    t=$(date +%s)
+    echo "chroot: creating the $suite $arch chroot tarball under emulation (mmdebstrap, once; tens of minutes; cached in $tb)" >&2
+    rm -rf "$tb.tmp.tar"
+    mmdebstrap --quiet --arch="$arch" --variant=buildd --components=main --include="$FOREIGN_PKGS" \
+      --aptopt='Acquire::Check-Valid-Until "false"' \
+      "$suite" "$tb.tmp.tar" "$m" >&2 || { rm -rf "$tb.tmp.tar"; echo "chroot: mmdebstrap $suite $arch failed" >&2; return 1; }
+    mv "$tb.tmp.tar" "$tb"
+    echo "chroot: $suite $arch tarball made in $(elapsed "$t") s" >&2
+  fi
+  echo "$tb"
+}
+
 chroot_umount() {
   local d=$1 m
   # deepest first

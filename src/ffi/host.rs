@@ -101,6 +101,12 @@ unsafe extern "C" {
     pub fn proxy_lua_rs_host_symbol_size(addr: *const c_void) -> core::ffi::c_long;
 }
 
+// build-support/host_libc.c (compiled with memcached's flags: the symbols
+// and struct layouts memcached's own objects use)
+unsafe extern "C" {
+    pub fn proxy_lua_rs_clock_gettime(clock: libc::clockid_t, ts: *mut Timespec) -> c_int;
+}
+
 // Methods only some upstream versions have (build.rs detects them in proxy.h).
 unsafe extern "C-unwind" {
     #[cfg(mcp_request_raw_line)]

@@ -27,15 +27,14 @@ pub fn abort() -> ! {
 }
 
 /// `clock_gettime(clock)`, as (seconds, nanoseconds): 64-bit even where
-/// `time_t` is 32-bit (i386).
+/// `time_t` is 32-bit (i386). Called through build-support/host_libc.c, so
+/// the symbol and `struct timespec` are the ones memcached's flags select
+/// (`__clock_gettime64` and 16 bytes with `-D_TIME_BITS=64` on armhf).
 #[allow(clippy::unnecessary_cast)]
 pub fn clock(clock: libc::clockid_t) -> (i64, i64) {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: writes the local timespec.
-    unsafe { libc::clock_gettime(clock, &mut now) };
+    let mut now = crate::ffi::host::Timespec::new(0, 0);
+    // SAFETY: writes the local timespec, whose layout is the probed C one.
+    unsafe { crate::ffi::host::proxy_lua_rs_clock_gettime(clock, &mut now) };
     (now.tv_sec as i64, now.tv_nsec as i64)
 }
 

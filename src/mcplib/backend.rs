@@ -18,20 +18,17 @@ use crate::vm::{Fresh, LResult, LuaError};
 
 /// `MICROSECONDS(x)` of proxy.h: `(x) * 1E6 + 0.5`, truncated into a long.
 #[inline]
-pub fn microseconds(x: f64) -> libc::suseconds_t {
-    (x * 1e6 + 0.5) as libc::suseconds_t
+pub fn microseconds(x: f64) -> Timeval_tv_usec_t {
+    (x * 1e6 + 0.5) as Timeval_tv_usec_t
 }
 
 /// `{(lua_Integer) s, MICROSECONDS(s - (lua_Integer) s)}`: the split every
 /// timeout option and setter uses.
 #[inline]
-pub fn seconds_to_timeval(secondsf: f64) -> libc::timeval {
+pub fn seconds_to_timeval(secondsf: f64) -> Timeval {
     let secondsi = secondsf as lua_Integer;
     let subseconds = secondsf - secondsi as f64;
-    libc::timeval {
-        tv_sec: secondsi as libc::time_t,
-        tv_usec: microseconds(subseconds),
-    }
+    Timeval::new(secondsi as Timeval_tv_sec_t, microseconds(subseconds))
 }
 
 /// proxy_lua.c:118 `_mcplib_backend_get_waittime`: round to whole seconds
@@ -130,7 +127,7 @@ fn opt_timeval(
     vm: &mut ConfigVm,
     be: &Fresh<McpBackendLabel>,
     name: &CStr,
-    field: fn(&mut ProxyTunables) -> &mut libc::timeval,
+    field: fn(&mut ProxyTunables) -> &mut Timeval,
 ) -> LResult<()> {
     if vm.getfield(1, name) != LUA_TNIL {
         let tv = seconds_to_timeval(vm.check_number(-1)?);
@@ -221,12 +218,12 @@ pub fn mcplib_backend(vm: &mut ConfigVm) -> LResult {
         // then retrytimeout again as a full timeval: upstream's order.
         opt(vm, be, c"retrytimeout", |vm, be| {
             let w = _mcplib_backend_get_waittime(vm.check_number(-1)?);
-            vm.fresh(be)?.tunables.retry.tv_sec = w as libc::time_t;
+            vm.fresh(be)?.tunables.retry.tv_sec = w as Timeval_tv_sec_t;
             Ok(())
         })?;
         opt(vm, be, c"retrywaittime", |vm, be| {
             let w = _mcplib_backend_get_waittime(vm.check_number(-1)?);
-            vm.fresh(be)?.tunables.retry.tv_sec = w as libc::time_t;
+            vm.fresh(be)?.tunables.retry.tv_sec = w as Timeval_tv_sec_t;
             Ok(())
         })?;
         opt_timeval(vm, be, c"retrytimeout", |t| &mut t.retry)?;

@@ -88,7 +88,7 @@ pub fn mcplib_backend_connect_timeout(vm: &mut ConfigVm) -> LResult {
 pub fn mcplib_backend_retry_waittime(vm: &mut ConfigVm) -> LResult {
     let secondsi = _mcplib_backend_get_waittime(vm.check_number(-1)?);
     vm.ctx().with_stats(|s| {
-        s.tunables().retry.tv_sec = secondsi as libc::time_t;
+        s.tunables().retry.tv_sec = secondsi as Timeval_tv_sec_t;
         s.tunables().retry.tv_usec = 0;
     });
     Ok(0)
