@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua test-reliability fuzz test-soak test-gc-race test-alloc-fail test-i386 check-tool test-check \
+        test-asan test-system-lua test-reliability fuzz test-soak test-gc-race test-alloc-fail test-i386 test-arch check-tool test-check \
         bench deb deb-check clean
 
 all: tree
@@ -172,6 +172,17 @@ test-check: check-tool
 # The whole make test in a Debian i386 chroot (32-bit time_t).
 test-i386:
 	scripts/test-i386.sh
+
+# Another Debian architecture under qemu-user (docs/debian.md,
+# "Architectures"): ours and stock C built in a chroot of SUITE for ARCH,
+# upstream's proxy tests on both binaries of both builds, our tests, the
+# cargo tests, the routing probe against this machine's. Hours per
+# architecture under emulation: not part of make test or CI.
+ARCH ?=
+test-arch:
+	@[ -n "$(ARCH)" ] || { echo "make test-arch: say which architecture, e.g. make test-arch ARCH=armhf SUITE=sid" >&2; exit 2; }
+	@scripts/prereqs.sh arch
+	scripts/test-arch.sh $(ARCH) $(SUITE)
 
 # Allocation failures: every N over a config load and over requests; then
 # every 5th N under valgrind memcheck (no leak, no invalid access after a

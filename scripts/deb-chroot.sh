@@ -4,6 +4,12 @@
 #
 #   chroot_tarball SUITE      -> path of the cached buildd tarball (made once)
 #   chroot_new SUITE DIR      -> unpack a fresh chroot into DIR, mount it
+#   chroot_unpack TARBALL DIR -> the same from a given tarball
+#   chroot_tarball_foreign SUITE ARCH -> a cached tarball of a chroot of
+#                                another architecture (qemu-user), with the
+#                                toolchain and build dependencies
+#   ensure_qemu ARCH          -> qemu-user registered for ARCH, or one
+#                                message saying why not
 #   chroot_run DIR CMD...     -> run CMD (a shell string) in it, network on
 #   chroot_run_offline DIR CMD... -> the same in a new network namespace
 #                                with only `lo`, brought up
@@ -128,7 +134,12 @@ trap _chroot_cleanup_all EXIT
 chroot_new() {
   local suite=$1 d=$2 tb
   tb=$(chroot_tarball "$suite") || return 1
-  [ -e "$d" ] && chroot_cleanup "$d"
+  chroot_unpack "$tb" "$d"
+}
+
+chroot_unpack() { # TARBALL DIR: a fresh chroot from TARBALL, mounted
+  local tb=$1 d=$2
+  [ -e "$d" ] && { chroot_cleanup "$d" || return 1; }
   mkdir -p "$d"
   tar -xf "$tb" -C "$d"
   _CHROOTS+=("$d")

@@ -4,7 +4,7 @@
 # otherwise it stops with one message that prints the exact `apt-get install`
 # line. Called first by `make run`, `make test`, `make deb`, ...
 #
-#   scripts/prereqs.sh run|test|deb|bench|fuzz [--check-only]
+#   scripts/prereqs.sh run|test|deb|bench|fuzz|arch [--check-only]
 #
 # MCP_NO_INSTALL=1 (or --check-only): never install, only report.
 set -euo pipefail
@@ -100,6 +100,16 @@ case "$what" in
     need "dpkg-source" "dpkg-dev" have dpkg-source
     need "quilt" "quilt" have quilt
     need "dch" "devscripts" have dch
+    ;;
+  arch)
+    need "mmdebstrap" "mmdebstrap" have mmdebstrap
+    need "arch-test" "arch-test" have arch-test
+    need "qemu-user (static, for chroots)" "qemu-user-static" test -d /usr/libexec/qemu-binfmt
+    need "binfmt-support" "binfmt-support" have update-binfmts
+    need "unshare" "util-linux" have unshare
+    need "ip (iproute2)" "iproute2" have ip
+    need "gdb-multiarch (reads the foreign binaries' DWARF)" "gdb-multiarch" have gdb-multiarch
+    need "python3" "python3" have python3
     ;;
   *) echo "prereqs: unknown target '$what'" >&2; exit 2 ;;
 esac
