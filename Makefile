@@ -211,17 +211,19 @@ bench:
 
 # Debian packages (SUITE=sid: memcached 1.6.45-1, SUITE=trixie: 1.6.38-1)
 # built in a clean chroot with the network unshared; docs/debian.md.
+# ARCH=armhf|arm64|s390x|...: natively in an emulated chroot of that
+# architecture (hours; not in CI).
 SUITE ?= sid
 deb:
 	@scripts/prereqs.sh deb
-	scripts/deb-build.sh $(SUITE)
+	scripts/deb-build.sh $(SUITE) $(ARCH)
 
 # Installs them in a fresh chroot and proxies a round trip; the control
 # (Debian's stock package must fail the proxy-lua-rs check) runs too.
 deb-check:
 	@scripts/prereqs.sh deb
-	scripts/deb-check.sh $(SUITE)
-	MCP_DEB_CHECK_STOCK=1 scripts/deb-check.sh $(SUITE)
+	scripts/deb-check.sh $(SUITE) $(ARCH)
+	MCP_DEB_CHECK_STOCK=1 scripts/deb-check.sh $(SUITE) $(ARCH)
 
 clean:
 	rm -rf build target

@@ -9,16 +9,26 @@
 #      network unshared (only `lo`: the tests use loopback ports);
 #   4. lintian (the suite's own) on the .changes: no errors.
 # Leaves the .dsc, tarballs, .debs, .changes, .buildinfo, build.log and
-# lintian.txt in build/deb/SUITE/.
+# lintian.txt in build/deb/SUITE/ (build/deb/SUITE-ARCH/ for another
+# architecture).
+#
+# `make deb SUITE=... ARCH=armhf|arm64|s390x|...`: the same build, natively
+# in a chroot of that architecture run by qemu-user (the cached chroot of
+# `make test-arch`, which has the Build-Depends preinstalled, because apt
+# and dpkg under emulation take tens of minutes): Debian's buildds build
+# natively too, the library's build script runs its layout probe (a
+# program for the target), and dh_auto_test runs the tests on the target.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SUITE="${1:-sid}"
-OUT="$ROOT/build/deb/$SUITE"
-[ "$(id -u)" = 0 ] || { echo "deb-build: needs root (chroot, mounts, unshare)" >&2; exit 1; }
 # shellcheck source=scripts/deb-chroot.sh
 . "$ROOT/scripts/deb-chroot.sh"
+ARCH="${2:-$(host_arch)}"
+OUT="$ROOT/build/deb/$SUITE"
+[ "$ARCH" = "$(host_arch)" ] || OUT="$ROOT/build/deb/$SUITE-$ARCH"
+[ "$(id -u)" = 0 ] || { echo "deb-build: needs root (chroot, mounts, unshare)" >&2; exit 1; }
 t0=$(date +%s)
-step() { echo "== deb-build [$SUITE] +$(elapsed "$t0")s: $*" >&2; }
+step() { echo "== deb-build [$SUITE/$ARCH] +$(elapsed "$t0")s: $*" >&2; }
 
 step "source package"
 mkdir -p "$OUT"
@@ -27,8 +37,14 @@ dsc=$("$ROOT/scripts/deb-source.sh" "$SUITE" "$OUT" 2>"$OUT/source.log") || { ca
 base=$(basename "$dsc" .dsc)
 
 CH="$OUT/chroot"
-step "chroot ($SUITE)"
-chroot_new "$SUITE" "$CH" || exit 1
+step "chroot ($SUITE $ARCH)"
+if [ "$ARCH" = "$(host_arch)" ]; then
+  chroot_new "$SUITE" "$CH" || exit 1
+else
+  ensure_qemu "$ARCH" || exit 1
+  tb=$(chroot_tarball_foreign "$SUITE" "$ARCH") || exit 1
+  chroot_unpack "$tb" "$CH" || exit 1
+fi
 mkdir -p "$CH/build"
 cp "$OUT"/src/*.dsc "$OUT"/src/*.tar.xz "$CH/build/"
 
@@ -38,7 +54,11 @@ chroot_run "$CH" "apt-get -qq update && apt-get -y -q --no-install-recommends bu
 chroot_run "$CH" "dpkg-query -W -f='\${Package} \${Version}\n' cargo rustc librust-libc-dev librust-xxhash-rust-dev librust-cc-dev liblua5.4-dev 2>/dev/null" \
   | sed 's/^/  /' >&2 || true
 
-step "dpkg-buildpackage (network unshared; the full test suite runs, ~10 min)"
+if [ "$ARCH" = "$(host_arch)" ]; then
+  step "dpkg-buildpackage (network unshared; the full test suite runs, ~10 min)"
+else
+  step "dpkg-buildpackage under emulation (network unshared; the tests run on $ARCH: an hour or more)"
+fi
 set +e
 chroot_run_offline "$CH" "cd /build && dpkg-source -x $base.dsc src >/dev/null && cd src && \
   DEB_BUILD_OPTIONS=parallel=$(nproc) dpkg-buildpackage -us -uc" > "$OUT/build.log" 2>&1

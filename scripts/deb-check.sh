@@ -8,26 +8,43 @@
 # shows that the installed binary carries proxy-lua-rs: its identification
 # string, a check that fails on Debian's stock package (the control run,
 # MCP_DEB_CHECK_STOCK=1, installs Debian's own memcached and must fail it).
+#
+# Then the package's autopkgtest (debian/tests/proxy, added by our source
+# change) as Debian's CI runs it: the `autopkgtest` runner with the .dsc
+# and the built .debs in a throwaway container of SUITE (virt-unshare, from
+# the cached chroot tarball). For another architecture (ARCH=, the packages
+# of `make deb ARCH=`) the same checks run in that architecture's chroot
+# under qemu-user, and the autopkgtest script runs there directly.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SUITE="${1:-sid}"
+# shellcheck source=scripts/deb-chroot.sh
+. "$ROOT/scripts/deb-chroot.sh"
+ARCH="${2:-$(host_arch)}"
 OUT="$ROOT/build/deb/$SUITE"
+FOREIGN=0
+[ "$ARCH" = "$(host_arch)" ] || { OUT="$ROOT/build/deb/$SUITE-$ARCH"; FOREIGN=1; }
 STOCK="${MCP_DEB_CHECK_STOCK:-0}"
 SFX=""; [ "$STOCK" = 1 ] && SFX="-stock"
 [ "$(id -u)" = 0 ] || { echo "deb-check: needs root (chroot, mounts)" >&2; exit 1; }
-# shellcheck source=scripts/deb-chroot.sh
-. "$ROOT/scripts/deb-chroot.sh"
 t0=$(date +%s)
-step() { echo "== deb-check [$SUITE$SFX] +$(elapsed "$t0")s: $*" >&2; }
+step() { echo "== deb-check [$SUITE/$ARCH$SFX] +$(elapsed "$t0")s: $*" >&2; }
 
 CH="$OUT/check-chroot$SFX"
-chroot_new "$SUITE" "$CH" || exit 1
+if [ $FOREIGN = 0 ]; then
+  chroot_new "$SUITE" "$CH" || exit 1
+else
+  ensure_qemu "$ARCH" || exit 1
+  tb=$(chroot_tarball_foreign "$SUITE" "$ARCH") || exit 1
+  chroot_unpack "$tb" "$CH" || exit 1
+fi
 mkdir -p "$CH/pkgs"
 if [ "$STOCK" = 1 ]; then
   step "installing Debian's own memcached (control)"
-  chroot_run "$CH" "apt-get -qq update && apt-get -y -q --no-install-recommends install memcached" >"$OUT/check-install$SFX.log" 2>&1
+  chroot_run "$CH" "apt-get -qq update && apt-get -y -q --no-install-recommends install memcached" >"$OUT/check-install$SFX.log" 2>&1 \
+    || { tail -20 "$OUT/check-install$SFX.log" >&2; exit 1; }
 else
-  ls "$OUT"/memcached_*+proxyrs*.deb >/dev/null 2>&1 || { echo "deb-check: no package in $OUT: run 'make deb SUITE=$SUITE'" >&2; exit 1; }
+  ls "$OUT"/memcached_*+proxyrs*.deb >/dev/null 2>&1 || { echo "deb-check: no package in $OUT: run 'make deb SUITE=$SUITE${ARCH:+ ARCH=$ARCH}'" >&2; exit 1; }
   cp "$OUT"/memcached_*+proxyrs*.deb "$CH/pkgs/"
   step "installing $(basename "$OUT"/memcached_*+proxyrs*.deb) with apt"
   chroot_run "$CH" "apt-get -qq update && apt-get -y -q --no-install-recommends install /pkgs/memcached_*.deb" \
@@ -99,10 +116,44 @@ set +e
 chroot_run_offline "$CH" "bash /tmp/check.sh" 2>&1 | tee "$OUT/check$SFX.log" | sed 's/^/  /' >&2
 rc=${PIPESTATUS[0]}
 set -e
-chroot_cleanup "$CH"
 if [ "$STOCK" = 1 ]; then
+  chroot_cleanup "$CH"
   if [ $rc = 2 ]; then step "control ok: Debian's stock memcached works as a proxy but fails the proxy-lua-rs check"; exit 0; fi
   step "control FAILED: expected the proxy-lua-rs check to fail on the stock package (status $rc)"; exit 1
 fi
-[ $rc = 0 ] || { step "FAILED (status $rc)"; exit 1; }
+[ $rc = 0 ] || { chroot_cleanup "$CH"; step "FAILED (status $rc)"; exit 1; }
 step "ok: installed, proxied a set/get round trip, carries proxy-lua-rs"
+
+# The autopkgtest: the script the source package carries (debian/tests/proxy).
+tsrc=$(ls -d "$OUT"/src/memcached-*/debian/tests 2>/dev/null | head -1)
+[ -n "$tsrc" ] && [ -x "$tsrc/proxy" ] || { chroot_cleanup "$CH"; echo "deb-check: no debian/tests/proxy in $OUT/src (run 'make deb')" >&2; exit 1; }
+if [ $FOREIGN = 1 ]; then
+  step "autopkgtest debian/tests/proxy, run directly in the $ARCH chroot (network unshared)"
+  cp "$tsrc/proxy" "$CH/tmp/autopkgtest-proxy"
+  set +e
+  chroot_run_offline "$CH" "mkdir -p /tmp/adt && AUTOPKGTEST_TMP=/tmp/adt bash /tmp/autopkgtest-proxy" 2>&1 \
+    | tee "$OUT/autopkgtest.log" | sed 's/^/  /' >&2
+  rc=${PIPESTATUS[0]}
+  set -e
+  chroot_cleanup "$CH"
+  [ $rc = 0 ] || { step "autopkgtest proxy FAILED (status $rc)"; exit 1; }
+  step "ok: autopkgtest proxy passed on $ARCH"
+  exit 0
+fi
+chroot_cleanup "$CH"
+step "autopkgtest (Debian's runner, virt-unshare on the $SUITE tarball): the .dsc's test 'proxy' against the built .debs"
+command -v autopkgtest >/dev/null || { echo "deb-check: autopkgtest is not installed (scripts/prereqs.sh deb installs it)" >&2; exit 1; }
+tb=$(chroot_tarball "$SUITE") || exit 1
+rm -rf "$OUT/autopkgtest"
+set +e
+autopkgtest --output-dir "$OUT/autopkgtest" --test-name=proxy \
+  "$OUT"/memcached_*+proxyrs*.dsc "$OUT"/memcached_*+proxyrs*.deb \
+  -- unshare --release "$SUITE" --arch "$ARCH" --tarball "$tb" > "$OUT/autopkgtest.log" 2>&1
+rc=$?
+set -e
+grep -E '^(proxy|daemon|client)' "$OUT/autopkgtest/summary" 2>/dev/null | sed 's/^/  summary: /' >&2 || true
+if [ $rc != 0 ] || ! grep -qE '^proxy +PASS' "$OUT/autopkgtest/summary" 2>/dev/null; then
+  tail -30 "$OUT/autopkgtest.log" >&2
+  step "autopkgtest FAILED (status $rc; log: $OUT/autopkgtest.log)"; exit 1
+fi
+step "ok: autopkgtest proxy PASS ($OUT/autopkgtest/summary)"

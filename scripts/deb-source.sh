@@ -13,7 +13,9 @@
 #     after Debian's 0006-Don-t-use-embedded-Lua.patch);
 #   - packaging/debian/SUITE.diff: Build-Depends, debian/rules (offline
 #     build through Debian's cargo wrapper, the proxy tests no longer
-#     deleted, a one-Lua check), debian/clean;
+#     deleted and run alone where Debian skips the rest of the suite, a
+#     one-Lua check), debian/clean, debian/tests/control;
+#   - packaging/debian/tests/proxy: the autopkgtest of the proxy;
 #   - a changelog entry.
 # Then dpkg-source -b. Output (default build/deb/SUITE/): the .dsc, the
 # tarballs, and the unpacked source tree in src/.
@@ -77,6 +79,9 @@ tar -xf "$comp" -C "$T"
 echo "proxy-lua-rs.patch" >> "$T/debian/patches/series"
 
 ( cd "$T" && patch -p1 --quiet --no-backup-if-mismatch < "$ROOT/packaging/debian/$SUITE.diff" )
+# the autopkgtest the diff adds to debian/tests/control (one script for
+# both suites; executable, as autopkgtest runs it)
+install -m 755 "$ROOT/packaging/debian/tests/proxy" "$T/debian/tests/proxy"
 
 # Changelog entry (dated like the crate snapshot, for reproducibility).
 {

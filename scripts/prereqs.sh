@@ -100,6 +100,7 @@ case "$what" in
     need "dpkg-source" "dpkg-dev" have dpkg-source
     need "quilt" "quilt" have quilt
     need "dch" "devscripts" have dch
+    need "autopkgtest (Debian's test runner)" "autopkgtest" have autopkgtest
     ;;
   arch)
     need "mmdebstrap" "mmdebstrap" have mmdebstrap
