@@ -128,6 +128,8 @@ test-reliability:
 	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
 	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
+	python3 scripts/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
+	  --bin stock=$(STOCK_TREE)/memcached --check-doc docs/config-check.md
 	scripts/test-alloc-fail.sh 25 $(TREE)
 	MEMCHECK=1 scripts/test-alloc-fail.sh 60 $(TREE)
 	python3 scripts/alloc-sequence.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached
