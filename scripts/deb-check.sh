@@ -107,6 +107,24 @@ if [ -x /usr/bin/proxy-lua-check ]; then
     case "$w" in *": ok") ;; *) echo "  expected no warning"; exit 1 ;; esac
   fi
 fi
+if [ -x /usr/bin/proxy-lua-check ]; then
+  # systemctl reload: the unit's ExecReload, run as systemd would (no systemd
+  # in a chroot) on the proxy started above: a good config reloads, a broken
+  # one is refused and the proxy keeps running
+  unit=$(ls /usr/lib/systemd/system/memcached.service /lib/systemd/system/memcached.service 2>/dev/null | head -1)
+  er=$(sed -n 's/^ExecReload=//p' "$unit")
+  echo "$unit: ExecReload=$er"
+  [ "$er" = '/usr/bin/proxy-lua-check --reload $MAINPID' ] || { echo "  expected ExecReload=/usr/bin/proxy-lua-check --reload \$MAINPID"; exit 1; }
+  MAINPID=$pp
+  r=$(eval "$er" 2>&1) || { echo "ExecReload of a good config FAILED: $r"; exit 1; }
+  echo "ExecReload, good config: $(echo "$r" | tail -1)"
+  cp /tmp/proxy-example.lua /tmp/proxy-example.lua.good
+  printf 'function mcp_config_pools( return end\n' > /tmp/proxy-example.lua
+  r=$(eval "$er" 2>&1); rc=$?
+  cp /tmp/proxy-example.lua.good /tmp/proxy-example.lua
+  echo "ExecReload, broken config: status $rc: $(echo "$r" | tail -1)"
+  [ $rc = 1 ] && kill -0 $pp || { echo "  expected a refusal with the proxy still running"; exit 1; }
+fi
 id=$(grep -ao 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust' /usr/bin/memcached | head -1)
 if [ -z "$id" ]; then echo "/usr/bin/memcached does not carry proxy-lua-rs"; exit 2; fi
 echo "/usr/bin/memcached carries: $id"

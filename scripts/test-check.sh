@@ -111,5 +111,47 @@ else
   echo "FAIL  warnings on memcached $ver: got '$got' (rc $rc, --json $jw), want '$want'"; fail=1
 fi
 
+# 5. --reload PID against a running proxy: a good reload goes through; a
+# broken config on disk is refused with memcached's message and the process
+# is untouched (same pid, the old config serves, no reload counted); a pid
+# that is not memcached, and a memcached that is no proxy, get nothing.
+rdir=$(mktemp -d); rport=$((20000 + $$ % 5000))
+user=(); [ "$(id -u)" = 0 ] && user=(-u root)
+cat > "$rdir/proxy.lua" <<'LUA'
+function mcp_config_pools() return {} end
+function mcp_config_routes(p) mcp.attach(mcp.CMD_MG, function(r) return "HD cfg=A\r\n" end) end
+LUA
+( cd "$rdir" && exec "$TREE/memcached" "${user[@]}" -l 127.0.0.1 -p $rport -U 0 -t 2 -o proxy_config=proxy.lua ) 2>"$rdir/err" &
+rpid=$!
+sleep 0.2
+ask() { local l; exec 5<>"/dev/tcp/127.0.0.1/$rport" || return 1; printf '%s\r\n' "$1" >&5; IFS= read -t 5 -r l <&5; exec 5>&-; echo "${l%$'\r'}"; }
+for _ in $(seq 100); do [ "$(ask 'mg x' 2>/dev/null)" = "HD cfg=A" ] && break; sleep 0.1; done
+reloads() { local l v=""; exec 5<>"/dev/tcp/127.0.0.1/$rport"; printf 'stats\r\n' >&5
+  while IFS= read -t 5 -r l <&5; do l=${l%$'\r'}; [ "$l" = END ] && break; case "$l" in "STAT proxy_config_reloads "*) v=${l##* } ;; esac; done; exec 5>&-; echo "$v"; }
+sed -i 's/cfg=A/cfg=B/' "$rdir/proxy.lua"
+out=$("$CHECK" --reload $rpid 2>&1); rc=$?
+if [ $rc = 0 ] && [ "$(ask 'mg x')" = "HD cfg=B" ] && grep -q "reloaded (proxy_config_reloads 1 -> 2" <<< "$out"; then
+  echo "ok    --reload: a good config is reloaded ($(tail -1 <<< "$out"))"
+else echo "FAIL  --reload of a good config: status $rc: $out"; fail=1; fi
+n0=$(reloads)
+printf 'function mcp_config_pools( return {} end\n' > "$rdir/proxy.lua"
+out=$("$CHECK" --reload $rpid 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q "^ERROR: Failed to load proxy_startfile: " <<< "$out" && grep -q "NOT reloaded (nothing sent)" <<< "$out" \
+   && kill -0 $rpid && [ "$(ask 'mg x')" = "HD cfg=B" ] && [ "$(reloads)" = "$n0" ]; then
+  echo "ok    --reload: a broken config is refused, memcached untouched: $(head -1 <<< "$out")"
+else echo "FAIL  --reload of a broken config: status $rc: $out"; fail=1; fi
+sleep 60 & spid=$!
+out=$("$CHECK" --reload $spid 2>&1); rc=$?
+kill $spid 2>/dev/null
+if [ $rc = 1 ] && grep -q "is not memcached: nothing sent" <<< "$out"; then echo "ok    --reload: $out"
+else echo "FAIL  --reload of a pid that is not memcached: status $rc: $out"; fail=1; fi
+"$TREE/memcached" "${user[@]}" -l 127.0.0.1 -p $((rport + 1)) -U 0 & npid=$!
+sleep 0.3
+out=$("$CHECK" --reload $npid 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q "runs no proxy" <<< "$out" && kill -0 $npid; then echo "ok    --reload: $out"
+else echo "FAIL  --reload of a memcached without a proxy: status $rc: $out"; fail=1; fi
+kill $rpid $npid 2>/dev/null; wait $rpid $npid 2>/dev/null
+rm -rf "$rdir"
+
 echo "test-check: $n_ok configs accepted, $n_bad broken configs refused with memcached's own message"
 exit $fail
