@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua test-reliability fuzz test-soak test-gc-race test-alloc-fail test-i386 test-arch check-tool test-check \
+        test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch check-tool test-check \
         bench deb deb-check clean
 
 all: tree
@@ -128,6 +128,7 @@ test-reliability:
 	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
 	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
+	python3 scripts/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 20
 	python3 scripts/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
 	  --bin stock=$(STOCK_TREE)/memcached --check-doc docs/config-check.md
 	scripts/test-alloc-fail.sh 25 $(TREE)
@@ -155,6 +156,25 @@ test-soak:
 	MCP_STOCK=1 scripts/build-tree.sh
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 1000
 	-python3 scripts/soak.py --bin $(STOCK_TREE)/memcached --reloads 1000
+
+# Backend faults under load (scripts/fault-storm.py, docs/RELIABILITY.md):
+# reloads every 0.3 s, backends stopped, killed, slowed, connections
+# dropped, all at once; the same storm on stock C first (the reference).
+# Production, debug and ASan builds. make test runs a 20 s storm.
+FAULT_SECONDS ?= 120
+test-faults:
+	scripts/build-tree.sh
+	MCP_STOCK=1 scripts/build-tree.sh
+	scripts/test-asan.sh --build-only
+	@mkdir -p build/faults
+	python3 scripts/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/prod.json \
+	  --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached
+	python3 scripts/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/debug.json \
+	  --bin stock-debug=$(STOCK_TREE)/memcached-debug --bin ours-debug=$(TREE)/memcached-debug
+	python3 scripts/fault-storm.py --duration $(FAULT_SECONDS) --json build/faults/asan.json \
+	  --sanitizer-logs build/faults/sanitizers \
+	  --bin stock-debug=$(STOCK_TREE)/memcached-debug \
+	  --bin ours-asan=build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
 
 # 100 starts of each backend-release-race reproduction on our production,
 # debug and ASan builds (and the stock C build, for comparison).
