@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# In-process differential fuzzing of the key-routing helper
+# (mcplib_pool_proxy_call_helper): ours (libproxy_lua_rs.a) against
+# upstream's proxy_lua.c from the same built tree, in one program
+# (fuzz/keys/harness.c explains what is compared).
+#
+#   scripts/fuzz-keys.sh [TREE] [options]
+#
+# TREE: a built memcached tree (default build/memcached-1.6.45); nothing in
+# it is rebuilt, only read. Outputs go to target/fuzz-keys/<layout>/.
+#
+# Builds (each only when its inputs changed):
+#   plain  gcc, memcached's compile flags (the binary's layout), the tree's
+#          archive and liblua.a: the fast seeded mode.
+#   asan   clang, -fsanitize=address,undefined -fno-sanitize-recover=all on
+#          every C part (harness, upstream proxy_lua.c, memcached's hash and
+#          dist files, md5, mcmc, the stand-ins, and Lua compiled from the
+#          tree's sources), -fsanitize=fuzzer-no-link on all but Lua, linked
+#          with libFuzzer (no_main): the seeded mode AND the coverage-guided
+#          mode. Our archive in it is the tree's (not instrumented), or with
+#          --sancov a separate cargo build of it with rustc's SanitizerCoverage
+#          (inline 8-bit counters, pc table, compare tracing), so libFuzzer
+#          also gets feedback from our Rust code.
+#   cov    (--coverage) gcc like plain, with our archive built with
+#          -C instrument-coverage; runs the seeded mode and the corpus and
+#          prints llvm-cov's figures for our routing code.
+#
+# Options:
+#   --layout memcached|memcached-debug   which binary's layout (default memcached)
+#   --seed S          seed of the seeded mode (default 1)
+#   --keys N          keys for the plain seeded run (default 10000000; 0: skip)
+#   --asan-keys N     keys for the ASan+UBSan seeded run (default 1000000; 0: skip)
+#   --fuzz SECONDS    run libFuzzer (ASan+UBSan build) for SECONDS (default 0: no)
+#   --sancov          fuzz with the SanitizerCoverage-instrumented archive
+#   --merge           after --fuzz, merge the inputs that reached new coverage
+#                     (minimised) into tests/fuzz/keys-corpus/
+#   --coverage        the coverage build and report (llvm-cov of rustc's LLVM)
+#   --short           what `make test` runs: 1,000,000 plain keys, 100,000
+#                     ASan+UBSan keys, the corpus on both (about 30 s)
+#   --build-only      build, run nothing
+# Every seeded run also replays tests/fuzz/keys-corpus/. Exit status 1 on any
+# difference or sanitizer report.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TREE="$ROOT/build/memcached-${MEMCACHED_VERSION:-1.6.45}"
+LAYOUT=memcached
+SEED=1
+KEYS=10000000
+ASAN_KEYS=1000000
+FUZZ=0
+SANCOV=0
+MERGE=0
+COVERAGE=0
+BUILD_ONLY=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --layout) LAYOUT="$2"; shift 2 ;;
+    --seed) SEED="$2"; shift 2 ;;
+    --keys) KEYS="$2"; shift 2 ;;
+    --asan-keys) ASAN_KEYS="$2"; shift 2 ;;
+    --fuzz) FUZZ="$2"; shift 2 ;;
+    --sancov) SANCOV=1; shift ;;
+    --merge) MERGE=1; shift ;;
+    --coverage) COVERAGE=1; shift ;;
+    --short) KEYS=1000000; ASAN_KEYS=100000; shift ;;
+    --build-only) BUILD_ONLY=1; shift ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+    -*) echo "fuzz-keys: unknown option $1" >&2; exit 2 ;;
+    *) TREE=$(cd "$1" && pwd); shift ;;
+  esac
+done
+case "$LAYOUT" in memcached|memcached-debug) ;; *) echo "fuzz-keys: --layout memcached|memcached-debug" >&2; exit 2 ;; esac
+
+eval "$(MCP_TREE="$TREE" "$ROOT/scripts/tree-env.sh" "$LAYOUT")"
+SRC="$MCP_MEMCACHED_SRC_DIR"
+ARCHIVE="$TREE/proxy-lua-rs-build/$LAYOUT/release/libproxy_lua_rs.a"
+LIBLUA="$TREE/vendor/lua/src/liblua.a"
+CORPUS="$ROOT/tests/fuzz/keys-corpus"
+OUT="$ROOT/target/fuzz-keys/$LAYOUT"
+HARNESS="$ROOT/fuzz/keys/harness.c"
+STANDINS="$ROOT/test-support/c/standins.c"
+for f in "$ARCHIVE" "$LIBLUA" "$SRC/proxy_lua.c"; do
+  [ -f "$f" ] || { echo "fuzz-keys: missing $f (run 'make tree')" >&2; exit 1; }
+done
+mkdir -p "$OUT" "$CORPUS"
+
+# memcached's compile flags, absolute include paths, no gcov flags (as
+# c-tests/run.sh).
+FLAGS=()
+for fl in $MCP_PROBE_CFLAGS; do
+  case "$fl" in
+    -fprofile-arcs|-ftest-coverage) ;;
+    -I/*) FLAGS+=("$fl") ;;
+    -I*) FLAGS+=("-I$TREE/${fl#-I}") ;;
+    *) FLAGS+=("$fl") ;;
+  esac
+done
+FLAGS+=("-I$SRC" "-I$SRC/vendor/lua/src")
+LIBS=($MCP_LIBS -lpthread)
+SUPPORT_SRC=(proxy_xxhash.c proxy_jump_hash.c proxy_ring_hash.c md5.c vendor/mcmc/mcmc.c)
+
+# Builds one variant into $1: CC, C flags for the instrumented parts, flags
+# for Lua (empty: use the tree's liblua.a), the archive, extra link flags.
+build_variant() {
+  local dir="$1" cc="$2" cflags="$3" luaflags="$4" archive="$5" ldextra="$6"
+  mkdir -p "$dir"
+  local stamp="$dir/.stamp" want
+  want=$(printf '%s\n' "$cc" "$cflags" "$luaflags" "$ldextra" "${FLAGS[*]}" | cat - "$HARNESS" "$STANDINS" "$SRC/proxy_lua.c" | sha256sum | cut -c1-16)
+  want="$want $(stat -c %Y "$archive")"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/harness" ]; then
+    return 0
+  fi
+  local objs=()
+  # upstream proxy_lua.c with every symbol it defines renamed c_*
+  $cc "${FLAGS[@]}" $cflags -w -c "$SRC/proxy_lua.c" -o "$dir/proxy_lua_c.o"
+  nm --defined-only -g "$dir/proxy_lua_c.o" | awk 'NF==3 {print $3" c_"$3}' > "$dir/redefine.syms"
+  objcopy --redefine-syms="$dir/redefine.syms" "$dir/proxy_lua_c.o" "$dir/proxy_lua_c_renamed.o"
+  objs+=("$dir/proxy_lua_c_renamed.o")
+  for s in "${SUPPORT_SRC[@]}"; do
+    local o="$dir/$(basename "$s" .c).o"
+    $cc "${FLAGS[@]}" $cflags -w -c "$SRC/$s" -o "$o"
+    objs+=("$o")
+  done
+  $cc "${FLAGS[@]}" $cflags -w -c "$STANDINS" -o "$dir/standins.o"
+  objs+=("$dir/standins.o")
+  $cc "${FLAGS[@]}" $cflags -Wall -Wextra -Werror -Wno-unused-parameter -Wno-redundant-decls \
+    -c "$HARNESS" -o "$dir/harness.o"
+  local lua="$LIBLUA"
+  if [ -n "$luaflags" ]; then
+    mkdir -p "$dir/lua"
+    local luaobjs=()
+    for c in "$SRC"/vendor/lua/src/*.c; do
+      case "$(basename "$c")" in lua.c|luac.c) continue ;; esac
+      local o="$dir/lua/$(basename "$c" .c).o"
+      $cc -std=gnu99 -O2 -g -DLUA_COMPAT_5_3 -DLUA_USE_LINUX $luaflags -w -c "$c" -o "$o"
+      luaobjs+=("$o")
+    done
+    rm -f "$dir/liblua.a"
+    ar rcs "$dir/liblua.a" "${luaobjs[@]}"
+    lua="$dir/liblua.a"
+  fi
+  $cc $cflags "$dir/harness.o" "${objs[@]}" "$archive" "$lua" $ldextra "${LIBS[@]}" -o "$dir/harness"
+  # the harness must contain exactly one of each: ours under upstream's
+  # names, upstream's under c_*
+  for sym in proxy_register_libs mcplib_pool_proxy_call_helper c_proxy_register_libs c_mcplib_pool_proxy_call_helper; do
+    [ "$(nm "$dir/harness" | awk -v s="$sym" '$3==s && $2=="T"' | wc -l)" = 1 ] \
+      || { echo "fuzz-keys: $dir/harness: $sym is not defined exactly once" >&2; exit 1; }
+  done
+  echo "$want" > "$stamp"
+  echo "fuzz-keys: built $dir/harness"
+}
+
+SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+RESDIR=$(clang -print-resource-dir 2>/dev/null || true)
+FUZZLIB="$RESDIR/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a"
+if ! command -v clang >/dev/null || [ ! -f "$FUZZLIB" ]; then
+  echo "fuzz-keys: needs clang and libFuzzer: apt-get install clang libclang-rt-14-dev" >&2
+  exit 1
+fi
+
+# Our archive built separately with rustc flags, same env as the tree's build.
+cargo_archive() {
+  local dir="$1" rustflags="$2"
+  ( cd "$TREE" && MCP_MEMCACHED_BUILD_DIR="$TREE" MCP_MEMCACHED_SRC_DIR="$SRC" MCP_PROBE_CC="$MCP_PROBE_CC" \
+      MCP_PROBE_CFLAGS="$MCP_PROBE_CFLAGS" RUSTFLAGS="$rustflags" \
+      cargo build --release --locked --quiet --manifest-path "$ROOT/Cargo.toml" --target-dir "$dir" )
+  echo "$dir/release/libproxy_lua_rs.a"
+}
+
+PLAIN="$OUT/plain"
+ASAN="$OUT/asan"
+build_variant "$PLAIN" "${MCP_PROBE_CC:-cc}" "" "" "$ARCHIVE" ""
+ASAN_ARCHIVE="$ARCHIVE"
+if [ "$SANCOV" = 1 ]; then
+  ASAN_ARCHIVE=$(cargo_archive "$OUT/rust-sancov" "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions=off")
+  ASAN="$OUT/asan-sancov"
+fi
+build_variant "$ASAN" clang "$SANFLAGS -fsanitize=fuzzer-no-link -DKEYS_LIBFUZZER" "$SANFLAGS" "$ASAN_ARCHIVE" \
+  "$FUZZLIB -lstdc++"
+if [ "$SANCOV" = 1 ]; then
+  n=$(nm "$ASAN/harness" | grep -c '__sancov_gen_' || true)
+  echo "fuzz-keys: SanitizerCoverage counters sections in the harness: $(readelf -S "$ASAN/harness" | grep -c __sancov_cntrs) ($n local counter arrays)"
+fi
+[ "$BUILD_ONLY" = 1 ] && exit 0
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:allocator_may_return_null=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+status=0
+run() { echo "+ $*"; "$@" || status=1; }
+
+if [ "$KEYS" != 0 ]; then
+  run "$PLAIN/harness" --seed "$SEED" --keys "$KEYS" --corpus "$CORPUS"
+fi
+if [ "$ASAN_KEYS" != 0 ]; then
+  run "$ASAN/harness" --seed "$SEED" --keys "$ASAN_KEYS" --corpus "$CORPUS"
+fi
+
+if [ "$FUZZ" != 0 ]; then
+  WORK="$OUT/corpus-work"
+  ART="$OUT/artifacts"
+  mkdir -p "$WORK" "$ART"
+  # -use_value_profile: compare operands as features (the filters compare
+  # bytes); -max_len: a pool spec plus a few keys
+  run "$ASAN/harness" -max_total_time="$FUZZ" -max_len=2048 -use_value_profile=1 \
+    -print_final_stats=1 -artifact_prefix="$ART/" "$WORK" "$CORPUS"
+  if [ "$MERGE" = 1 ]; then
+    # keep only what adds coverage: merge into the (possibly empty) corpus,
+    # smallest inputs first; the merge writes new files into $CORPUS
+    run "$ASAN/harness" -merge=1 -max_len=2048 -use_value_profile=1 "$CORPUS" "$WORK"
+  fi
+fi
+
+if [ "$COVERAGE" = 1 ]; then
+  TOOLS="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin"
+  if [ ! -x "$TOOLS/llvm-cov" ]; then
+    echo "fuzz-keys: --coverage needs llvm-tools of rustc's own LLVM: rustup component add llvm-tools" >&2
+    exit 1
+  fi
+  COVA=$(cargo_archive "$OUT/rust-cov" "-Cinstrument-coverage")
+  COV="$OUT/cov"
+  build_variant "$COV" "${MCP_PROBE_CC:-cc}" "" "" "$COVA" ""
+  rm -f "$COV"/*.profraw
+  LLVM_PROFILE_FILE="$COV/seeded-%p.profraw" run "$COV/harness" --seed "$SEED" --keys "${COV_KEYS:-2000000}" --quiet
+  LLVM_PROFILE_FILE="$COV/corpus-%p.profraw" run "$COV/harness" --replay "$CORPUS"
+  "$TOOLS/llvm-profdata" merge -sparse "$COV"/*.profraw -o "$COV/all.profdata"
+  "$TOOLS/llvm-profdata" merge -sparse "$COV"/corpus-*.profraw -o "$COV/corpus.profdata"
+  for which in all corpus; do
+    echo "== coverage of our routing code ($which: $([ $which = all ] && echo "seeded run + corpus" || echo "corpus only"))"
+    "$TOOLS/llvm-cov" report "$COV/harness" -instr-profile="$COV/$which.profdata" \
+      "$ROOT/src/mcplib/pool.rs" "$ROOT/src/host/pool.rs" "$ROOT/src/exports.rs"
+  done
+  "$TOOLS/llvm-cov" show "$COV/harness" -instr-profile="$COV/all.profdata" -show-branches=count \
+    -show-line-counts-or-regions "$ROOT/src/mcplib/pool.rs" "$ROOT/src/host/pool.rs" > "$COV/routing.txt"
+  echo "fuzz-keys: annotated source in $COV/routing.txt"
+fi
+exit $status
