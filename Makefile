@@ -53,6 +53,7 @@ test:
 	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory test-check
+	scripts/test-fetch.sh
 	$(MAKE) --no-print-directory test-reliability
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua

@@ -114,20 +114,49 @@ APT_OPTS=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/part
           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
           -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
           -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-log "apt-get update (private deb-src list for $SUITE)"
-apt-get "${APT_OPTS[@]}" -qq update >&2
-log "apt-get source --download-only memcached=$VERSION-$DEBREV"
-( cd "$work/dl" && apt-get "${APT_OPTS[@]}" -qq source --download-only "memcached=$VERSION-$DEBREV" >&2 ) \
-  || log "apt-get source reported an error (the .dsc may be missing on this mirror); checking the tarballs"
-
+# apt's own output goes to a log; on success only our lines are printed.
+aptlog="$CACHE/fetch-memcached.log"
+: > "$aptlog"
+what_to_do() {
+  log "  check the network and the mirror in /etc/apt/sources.list.d/, or download the file"
+  log "  yourself and give it with MEMCACHED_ORIG_TARBALL=FILE (and MEMCACHED_DEBIAN_TARBALL=FILE);"
+  log "  it must have the SHA-256 pinned here: $ORIG $ORIG_SHA, $DEB $DEB_SHA"
+}
+log "looking up memcached $VERSION-$DEBREV in $SUITE's sources on $uris"
+if ! apt-get "${APT_OPTS[@]}" -q update >>"$aptlog" 2>&1 || grep -q '^\(E\|Err\):' "$aptlog"; then
+  log "could not read $SUITE's source index from $uris (apt's messages: $aptlog)"
+  what_to_do
+  exit 1
+fi
+# Only the two tarballs are fetched (by URI, with apt's own downloader and
+# hash check): `apt-get source` would also fetch the .dsc, which some
+# mirrors do not serve.
+list=$(apt-get "${APT_OPTS[@]}" -qq --print-uris source "memcached=$VERSION-$DEBREV" 2>>"$aptlog") || list=""
+got_orig=0
 for pair in "$ORIG:$ORIG_SHA" "$DEB:$DEB_SHA"; do
   f=${pair%%:*}; s=${pair#*:}
-  if [ -f "$work/dl/$f" ]; then
+  sha_ok "$CACHE/$f" "$s" && { [ "$f" = "$ORIG" ] && got_orig=1; continue; }
+  uri=$(awk -v f="$f" '$2 == f { gsub("\047", "", $1); print $1 }' <<< "$list")
+  if [ -z "$uri" ]; then
+    log "$SUITE's sources on $uris list no $f (apt's messages: $aptlog)"
+    continue
+  fi
+  if /usr/lib/apt/apt-helper -o APT::Sandbox::User=root download-file "$uri" "$work/dl/$f" "SHA256:$s" >>"$aptlog" 2>&1; then
     check_or_die "$work/dl/$f" "$s" "$f (downloaded)"
     mv -f "$work/dl/$f" "$CACHE/$f"
-    log "verified $f"
+    log "downloaded and verified $f"
+    [ "$f" = "$ORIG" ] && got_orig=1
+  else
+    log "could not download $f from $uri (apt's messages: $aptlog)"
   fi
 done
-sha_ok "$CACHE/$ORIG" "$ORIG_SHA" || { log "could not obtain $ORIG"; exit 1; }
-sha_ok "$CACHE/$DEB" "$DEB_SHA" || log "warning: $DEB not obtained (only needed for packaging)"
+if [ $got_orig = 0 ]; then
+  log "could not obtain $ORIG"
+  what_to_do
+  exit 1
+fi
+if ! sha_ok "$CACHE/$DEB" "$DEB_SHA"; then
+  if [ "${MCP_REQUIRE_DEBIAN:-0}" = 1 ]; then log "could not obtain $DEB (needed for packaging)"; what_to_do; exit 1; fi
+  log "note: $DEB not obtained (only needed for packaging)"
+fi
 exit 0

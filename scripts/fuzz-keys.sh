@@ -105,7 +105,7 @@ build_variant() {
   local dir="$1" cc="$2" cflags="$3" luaflags="$4" archive="$5" ldextra="$6"
   mkdir -p "$dir"
   local stamp="$dir/.stamp" want
-  want=$(printf '%s\n' "$cc" "$cflags" "$luaflags" "$ldextra" "${FLAGS[*]}" | cat - "$HARNESS" "$STANDINS" "$SRC/proxy_lua.c" | sha256sum | cut -c1-16)
+  want=$(printf '%s\n' "$cc" "$cflags" "$luaflags" "$ldextra" "${FLAGS[*]}" | cat - "$0" "$HARNESS" "$STANDINS" "$SRC/proxy_lua.c" | sha256sum | cut -c1-16)
   want="$want $(stat -c %Y "$archive")"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/harness" ]; then
     return 0
@@ -117,8 +117,13 @@ build_variant() {
   objcopy --redefine-syms="$dir/redefine.syms" "$dir/proxy_lua_c.o" "$dir/proxy_lua_c_renamed.o"
   objs+=("$dir/proxy_lua_c_renamed.o")
   for s in "${SUPPORT_SRC[@]}"; do
-    local o="$dir/$(basename "$s" .c).o"
-    $cc "${FLAGS[@]}" $cflags -w -c "$SRC/$s" -o "$o"
+    local o="$dir/$(basename "$s" .c).o" extra=""
+    # memcached's proxy_ring_hash.c builds ring points and md5 key hashes
+    # with `digest[3] << 24` (an int shift of a byte >= 128 into the sign
+    # bit: UB). The same C runs for both implementations; its result is the
+    # intended one with gcc and clang. Exempt that one check in that file.
+    case "$s" in proxy_ring_hash.c) [ -n "$cflags" ] && extra="-fno-sanitize=shift-base" ;; esac
+    $cc "${FLAGS[@]}" $cflags $extra -w -c "$SRC/$s" -o "$o"
     objs+=("$o")
   done
   $cc "${FLAGS[@]}" $cflags -w -c "$STANDINS" -o "$dir/standins.o"

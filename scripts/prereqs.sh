@@ -129,7 +129,8 @@ resolve() { # the package list with the Rust placeholder resolved
   echo "${out[*]}"
 }
 if [ "$(id -u)" = 0 ] && [ $check_only = 0 ] && command -v apt-get >/dev/null; then
-  echo "prereqs: missing for 'make $what': $(IFS=,; echo "${missing_what[*]}" | sed 's/,/, /g')" >&2
+  list=""; for w in "${missing_what[@]}"; do list="${list:+$list; }$w"; done
+  echo "prereqs: missing for 'make $what': $list" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   read -r -a missing_pkgs <<< "$(resolve)"
