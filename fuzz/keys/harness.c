@@ -28,7 +28,9 @@
  *   harness [libFuzzer options] [DIR...]   (builds with -DKEYS_LIBFUZZER)
  *       coverage-guided; one input = one pool (its options from the first
  *       bytes) and the keys that follow (length-prefixed).
- *   harness --replay FILE|DIR...   run inputs once, print what they test.
+ *   harness --replay FILE|DIR...   run inputs once.
+ *   --control: upstream's helper gets each key with its last byte flipped;
+ *       the run must then report differences (proves the comparison bites).
  *
  * Any difference prints the pool (as the Lua that makes it), the worker, the
  * key (hex) and both indices, and exits 1 (libFuzzer mode: abort(), so the
@@ -307,6 +309,10 @@ static const char CHUNK[] =
 
 static int fuzz_mode = 0;   /* libFuzzer driving: abort() on a difference */
 static int keep_going = 0;
+static int control = 0;     /* --control: upstream gets the key with its last byte flipped */
+static uint64_t n_reports = 0;
+/* what the compared keys covered */
+static uint64_t st_filter[3], st_dist[3], st_hash[3], st_long, st_nul, st_empty, st_multi;
 static int quiet = 0;
 static uint64_t n_keys = 0, n_pools = 0, n_pool_errors = 0, n_diffs = 0, n_null = 0;
 static uint64_t n_inputs = 0;
@@ -366,13 +372,19 @@ static void push_lstr(lua_State *L, const uint8_t *p, size_t n) {
 
 static const spec_t *cur_spec;
 
+static int reporting(void) {
+    return !keep_going || n_reports < 3;
+}
+
 static void report_header(const char *what) {
+    if (!reporting()) return;
     fprintf(stderr, "\n=== fuzz-keys DIFFERENCE: %s\n", what);
     print_spec(stderr, cur_spec);
 }
 
 static void difference_done(void) {
     n_diffs++;
+    n_reports++;
     fflush(stderr);
     if (fuzz_mode) abort();
     if (!keep_going) exit(1);
@@ -437,7 +449,7 @@ static unsigned long long fp_bits(const void *storage, size_t n) {
 
 #define POOL_CHECK(cond, ...) do { if (!(cond)) { \
     report_header("pool members differ"); \
-    fprintf(stderr, "  %s: ", #cond); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
+    if (reporting()) { fprintf(stderr, "  %s: ", #cond); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } \
     difference_done(); return -1; } } while (0)
 
 /* Once per pool: the members the helper reads, and each slot's backend. */
@@ -488,7 +500,7 @@ static int ensure_pools(const spec_t *sp) {
     n_pools++;
     if (ra != rc || (ra < 0 && strcmp(impls[0].err, impls[1].err) != 0)) {
         report_header("mcp.pool outcome differs");
-        fprintf(stderr, "  ours: %s\n  upstream C: %s\n", ra ? impls[0].err : "ok", rc ? impls[1].err : "ok");
+        if (reporting()) fprintf(stderr, "  ours: %s\n  upstream C: %s\n", ra ? impls[0].err : "ok", rc ? impls[1].err : "ok");
         difference_done();
         live = -1;
         return 0;
@@ -525,19 +537,28 @@ static void check_key(const uint8_t *key, size_t len) {
     /* len 0: a 1-byte block, so the pointer is valid; its byte is poison-ish */
     if (len) memcpy(k, key, len); else k[0] = (char)0xA5;
     mcp_backend_t *ba = impls[0].helper(&impls[0].pp, k, len);
+    if (control && len) k[len - 1] ^= 1;
     mcp_backend_t *bc = impls[1].helper(&impls[1].pp, k, len);
     int ia = slot_index(&impls[0], ba), ic = slot_index(&impls[1], bc);
+    const spec_t *sp = cur_spec;
     n_keys++;
     if (ia == -1) n_null++;
-    if (ia != ic || ia == -2) {
+    st_filter[sp->form == FORM_OPTS ? sp->filter : 0]++;
+    st_dist[sp->form == FORM_OPTS ? sp->dist : 0]++;
+    st_hash[sp->form == FORM_OPTS ? sp->hash : 0]++;
+    if (len > KEY_MAX_LENGTH) st_long++;
+    if (len == 0) st_empty++;
+    if (len && memchr(key, 0, len)) st_nul++;
+    if (sp->n > 1) st_multi++;
+    if ((ia != ic || ia == -2) && reporting()) {
         report_header("backend chosen differs");
         fprintf(stderr, "  key (%zu bytes, hex): ", len);
         print_hex(stderr, key, len);
         fprintf(stderr, "\n  key (Lua): ");
         print_lstr(stderr, key, len);
         fprintf(stderr, "\n  index chosen (0-based slot of the worker; -1 NULL, -2 not a slot): ours %d, upstream C %d\n", ia, ic);
-        difference_done();
     }
+    if (ia != ic || ia == -2) difference_done();
     free(k);
 }
 
@@ -763,7 +784,7 @@ static int replay(const char *path) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: harness --seed S --keys N [--corpus DIR]... [--keep-going] [--quiet]\n"
+            "usage: harness --seed S --keys N [--corpus DIR]... [--keep-going] [--quiet] [--control]\n"
             "       harness --replay FILE|DIR...\n"
 #ifdef KEYS_LIBFUZZER
             "       harness [libFuzzer options] [CORPUS_DIR...]\n"
@@ -780,6 +801,14 @@ static void summary(const char *mode, double secs) {
            (unsigned long long)n_keys, (unsigned long long)(2 * n_keys),
            (unsigned long long)n_null, (unsigned long long)n_diffs, secs,
            secs > 0 ? (double)n_keys / secs : 0.0);
+    printf("  keys by pool: no filter %llu, stop %llu, tags %llu; jump (default) %llu, jump %llu, ring %llu; "
+           "default hasher %llu, mcp.hash_xxhash %llu, ring md5 %llu; more than one backend %llu\n"
+           "  keys: empty %llu, with a NUL %llu, longer than KEY_MAX_LENGTH (%d) %llu\n",
+           (unsigned long long)st_filter[0], (unsigned long long)st_filter[1], (unsigned long long)st_filter[2],
+           (unsigned long long)st_dist[0], (unsigned long long)st_dist[1], (unsigned long long)st_dist[2],
+           (unsigned long long)st_hash[0], (unsigned long long)st_hash[1], (unsigned long long)st_hash[2],
+           (unsigned long long)st_multi, (unsigned long long)st_empty, (unsigned long long)st_nul,
+           KEY_MAX_LENGTH, (unsigned long long)st_long);
 }
 
 #ifdef KEYS_LIBFUZZER
@@ -796,6 +825,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc) { nkeys = strtoull(argv[++i], NULL, 0); seeded = 1; }
         else if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc && ndirs < 64) dirs[ndirs++] = argv[++i];
         else if (strcmp(argv[i], "--keep-going") == 0) keep_going = 1;
+        else if (strcmp(argv[i], "--control") == 0) { control = 1; keep_going = 1; }
         else if (strcmp(argv[i], "--quiet") == 0) quiet = 1;
         else if (strcmp(argv[i], "--replay") == 0) {
             replay_only = 1;
@@ -836,8 +866,9 @@ int main(int argc, char **argv) {
                 prevlen = len;
             }
             if (!quiet && n_keys >= next_report && next_report) {
-                fprintf(stderr, "  ... %llu keys, %llu pools, %.0f keys/s\n", (unsigned long long)n_keys,
+                printf("  ... %llu keys, %llu pools, %.0f keys/s\n", (unsigned long long)n_keys,
                         (unsigned long long)n_pools, (double)n_keys / (now() - t0));
+                fflush(stdout);
                 next_report += nkeys / 10;
             }
         }
@@ -859,5 +890,11 @@ int main(int argc, char **argv) {
         (void)i0;
     }
     teardown();
+    if (control) {
+        /* the control must be caught: upstream saw a different key */
+        printf("fuzz-keys control: %llu of %llu keys differ with upstream's key perturbed (must be > 0)\n",
+               (unsigned long long)n_diffs, (unsigned long long)n_keys);
+        return n_diffs > 0 ? 0 : 1;
+    }
     return n_diffs ? 1 : 0;
 }
