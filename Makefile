@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch check-tool test-check \
+        test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch drift-table check-tool test-check \
         bench deb deb-check clean
 
 all: tree
@@ -50,6 +50,7 @@ test:
 	$(MAKE) --no-print-directory cargo-test
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory layout-mismatch
+	scripts/test-drift.sh
 	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory test-check
@@ -206,6 +207,20 @@ test-arch:
 	@[ -n "$(ARCH)" ] || { echo "make test-arch: say which architecture, e.g. make test-arch ARCH=armhf SUITE=sid" >&2; exit 2; }
 	@scripts/prereqs.sh arch
 	scripts/test-arch.sh $(ARCH) $(SUITE)
+
+# The drift guard's table (build-support/proxy_lua_releases.txt): per C
+# function of proxy_lua.c, its normalised hash in every checked release.
+# DIR holds upstream tarballs (memcached-VERSION.tar.*); Debian's two come
+# from the cache. BEHAVIOUR: the release the library's code follows.
+BEHAVIOUR ?= 1.6.45
+drift-table:
+	@[ -n "$(DIR)" ] || { echo "make drift-table: DIR=directory of memcached-VERSION.tar.* tarballs" >&2; exit 2; }
+	MEMCACHED_VERSION=1.6.45 scripts/fetch-memcached.sh
+	MEMCACHED_VERSION=1.6.38 scripts/fetch-memcached.sh
+	cargo build -q --release --manifest-path tools/drift-table/Cargo.toml --target-dir target/drift-table
+	target/drift-table/release/drift-table $(BEHAVIOUR) build-support/proxy_lua_releases.txt \
+	  $(wildcard $(DIR)/memcached-*.tar.*) $(HOME)/.cache/mcp-rs/memcached_1.6.45.orig.tar.xz \
+	  $(HOME)/.cache/mcp-rs/memcached_1.6.38.orig.tar.xz
 
 # Allocation failures: every N over a config load and over requests; then
 # every 5th N under valgrind memcheck (no leak, no invalid access after a

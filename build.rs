@@ -34,6 +34,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "build-support/drift.rs"]
+mod drift;
 #[path = "build-support/layout_spec.rs"]
 mod layout_spec;
 #[path = "build-support/lua_api_check.rs"]
@@ -56,9 +58,12 @@ fn main() {
         "MCP_PROBE_CFLAGS",
         "MCP_PROBE_CC",
         "MCP_LAYOUT_WRONG_TYPE",
+        "MCP_ALLOW_DRIFT",
     ] {
         println!("cargo::rerun-if-env-changed={v}");
     }
+    println!("cargo::rerun-if-changed=build-support/drift.rs");
+    println!("cargo::rerun-if-changed=build-support/proxy_lua_releases.txt");
     println!("cargo::rerun-if-changed=build-support/layout_spec.rs");
     println!("cargo::rerun-if-changed=build-support/host_check.c");
     println!("cargo::rerun-if-changed=build-support/host_libc.c");
@@ -124,6 +129,54 @@ fn main() {
             }
         }
     }
+
+    // ---- 0. drift guard: is this tree's proxy_lua.c one the library has
+    // been checked against? (build-support/drift.rs; the table is made by
+    // `make drift-table`.) MCP_ALLOW_DRIFT=1 turns the refusal into
+    // warnings, for the work of porting a new release.
+    let table_text = fs::read_to_string(manifest.join("build-support/proxy_lua_releases.txt"))
+        .unwrap_or_else(|e| die(&format!("cannot read build-support/proxy_lua_releases.txt: {e}")));
+    let table = drift::parse_table(&table_text)
+        .unwrap_or_else(|e| die(&format!("build-support/proxy_lua_releases.txt: {e}")));
+    let plc = src_dir.join("proxy_lua.c");
+    println!("cargo::rerun-if-changed={}", plc.display());
+    let allow_drift = env::var("MCP_ALLOW_DRIFT").map(|v| v == "1").unwrap_or(false);
+    let tree_release = match fs::read_to_string(&plc) {
+        Ok(src) => {
+            let v = drift::compare(&drift::functions(&src), &table);
+            if v.problems.is_empty() {
+                v.identical_to.join("/")
+            } else if allow_drift {
+                for p in &v.problems {
+                    println!("cargo::warning={p} (MCP_ALLOW_DRIFT=1)");
+                }
+                "unchecked".to_string()
+            } else {
+                die(&format!(
+                    "this tree's proxy_lua.c ({}) is not one the library has been checked against:\n  {}\n\
+                     The library replaces proxy_lua.c; a change there is behaviour it does not have yet. \
+                     Port it (src/mcplib/), then record the release: `make drift-table DIR=...` \
+                     (docs/debian.md, \"Refreshing it\"). MCP_ALLOW_DRIFT=1 builds anyway, with warnings.",
+                    plc.display(),
+                    v.problems.join("\n  ")
+                ))
+            }
+        }
+        Err(e) if allow_drift => {
+            println!(
+                "cargo::warning=no proxy_lua.c in {} ({e}) (MCP_ALLOW_DRIFT=1)",
+                src_dir.display()
+            );
+            "unchecked".to_string()
+        }
+        Err(e) => die(&format!(
+            "cannot read {} ({e}): the drift guard needs the tree's proxy_lua.c to know which upstream \
+             release the library replaces. MCP_ALLOW_DRIFT=1 builds anyway.",
+            plc.display()
+        )),
+    };
+    println!("cargo::rustc-env=MCP_PROXY_LUA_BEHAVIOUR={}", table.behaviour);
+    println!("cargo::rustc-env=MCP_PROXY_LUA_TREE={tree_release}");
 
     // Methods upstream added over time and registers in the request and
     // response metatables (1.6.40: raw_line, raw_value, raw_string): we

@@ -3,7 +3,9 @@
 #
 # Order of preference:
 #   1. an already-downloaded tarball given by MEMCACHED_ORIG_TARBALL
-#      (and optionally MEMCACHED_DEBIAN_TARBALL) for offline builds;
+#      (and optionally MEMCACHED_DEBIAN_TARBALL) for offline builds; for a
+#      release without a pinned hash here (anything but 1.6.45 and 1.6.38)
+#      this is the only way, together with MEMCACHED_ORIG_SHA256;
 #   2. the cache directory ($MCP_CACHE_DIR, default ~/.cache/mcp-rs);
 #   3. apt, from the Debian mirror configured on this machine: a private
 #      deb-src list for the suite carrying that version (sid or trixie) is derived at run time from the system's apt
@@ -26,8 +28,30 @@ case "$VERSION" in
     SUITE=trixie
     ORIG_SHA=074076ab3e889e16e763c6a3e5cadacc6696979dbb8c473bbf871d498b19b1a0
     DEB_SHA=3a05bb2d29e33c2b5714d32ce53d5b7ca3b7e867e2846a16fd4f3c37bfd0506c ;;
-  *) echo "fetch-memcached: no pinned SHA-256 for memcached $VERSION (supported: 1.6.45, 1.6.38)" >&2; exit 2 ;;
+  *)
+    # Any other release: from a tarball given with its SHA-256 (nothing is
+    # downloaded; Debian's mirror has only its two versions).
+    SUITE=""
+    DEB_SHA=""
+    if [ -z "${MEMCACHED_ORIG_TARBALL:-}" ] || [ -z "${MEMCACHED_ORIG_SHA256:-}" ]; then
+      {
+        echo "fetch-memcached: memcached $VERSION has no pinned SHA-256 here (pinned: 1.6.45, 1.6.38)."
+        echo "  Give its source tarball and the SHA-256 you trust for it:"
+        echo "    MEMCACHED_VERSION=$VERSION MEMCACHED_ORIG_TARBALL=/path/memcached-$VERSION.tar.xz \\"
+        echo "    MEMCACHED_ORIG_SHA256=<64 hex digits> make test"
+      } >&2
+      exit 2
+    fi
+    case "$MEMCACHED_ORIG_SHA256" in
+      *[!0-9a-f]*|'') echo "fetch-memcached: MEMCACHED_ORIG_SHA256 must be 64 lowercase hex digits" >&2; exit 2 ;;
+    esac
+    [ ${#MEMCACHED_ORIG_SHA256} = 64 ] || { echo "fetch-memcached: MEMCACHED_ORIG_SHA256 must be 64 lowercase hex digits" >&2; exit 2; }
+    ORIG_SHA=$MEMCACHED_ORIG_SHA256 ;;
 esac
+if [ -n "${MEMCACHED_ORIG_SHA256:-}" ] && [ "$MEMCACHED_ORIG_SHA256" != "$ORIG_SHA" ]; then
+  echo "fetch-memcached: MEMCACHED_ORIG_SHA256 differs from the SHA-256 pinned here for memcached $VERSION ($ORIG_SHA)" >&2
+  exit 1
+fi
 ORIG="memcached_${VERSION}.orig.tar.xz"
 DEB="memcached_${VERSION}-${DEBREV}.debian.tar.xz"
 
@@ -62,6 +86,13 @@ if [ -n "${MEMCACHED_DEBIAN_TARBALL:-}" ]; then
   [ -f "$MEMCACHED_DEBIAN_TARBALL" ] || { log "MEMCACHED_DEBIAN_TARBALL=$MEMCACHED_DEBIAN_TARBALL does not exist"; exit 1; }
   check_or_die "$MEMCACHED_DEBIAN_TARBALL" "$DEB_SHA" "$DEB"
   cp -f "$MEMCACHED_DEBIAN_TARBALL" "$CACHE/$DEB.tmp" && mv -f "$CACHE/$DEB.tmp" "$CACHE/$DEB"
+fi
+
+if [ -z "$SUITE" ]; then
+  # an unpinned release: the tarball was given and checked above
+  if [ "${MCP_REQUIRE_DEBIAN:-0}" = 1 ]; then log "memcached $VERSION has no Debian source package to build from"; exit 1; fi
+  log "using $CACHE/$ORIG (memcached $VERSION, SHA-256 $ORIG_SHA as given)"
+  exit 0
 fi
 
 # A cached file with a wrong hash is a hard error, not silently replaced:

@@ -41,10 +41,17 @@ compile_error!("proxy-lua-rs must be built with panic = \"abort\" (see [profile.
 #[used]
 pub static PROXY_LUA_RS_IDENT: [u8; IDENT_LEN] = ident();
 
+/// It also names the upstream `proxy_lua.c` release whose behaviour the
+/// library follows, and the release(s) the built tree's `proxy_lua.c` is
+/// (build.rs's drift guard, build-support/proxy_lua_releases.txt).
 const IDENT_TEXT: &str = concat!(
     "proxy-lua-rs ",
     env!("CARGO_PKG_VERSION"),
-    ": memcached proxy_lua.c in Rust\0"
+    ": memcached proxy_lua.c in Rust (behaviour of proxy_lua.c ",
+    env!("MCP_PROXY_LUA_BEHAVIOUR"),
+    "; built for a tree whose proxy_lua.c is ",
+    env!("MCP_PROXY_LUA_TREE"),
+    ")\0"
 );
 const IDENT_LEN: usize = IDENT_TEXT.len();
 const fn ident() -> [u8; IDENT_LEN] {
