@@ -24,7 +24,7 @@ LAYOUTS := memcached-debug memcached
 
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
-        test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch drift-table check-tool test-check \
+        test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch test-versions drift-table check-tool test-check \
         bench deb deb-check clean
 
 all: tree
@@ -207,6 +207,16 @@ test-arch:
 	@[ -n "$(ARCH)" ] || { echo "make test-arch: say which architecture, e.g. make test-arch ARCH=armhf SUITE=sid" >&2; exit 2; }
 	@scripts/prereqs.sh arch
 	scripts/test-arch.sh $(ARCH) $(SUITE)
+
+# Every upstream release in DIR (memcached-VERSION.tar.*) plus Debian's
+# two: ours and stock C, each version's own t/proxy*.t on both binaries of
+# both builds, one table (docs/debian.md, "Upstream releases"). About
+# 15 minutes per release on 2 cores: not in CI (make test runs the drift
+# guard's test instead).
+test-versions:
+	@[ -n "$(DIR)" ] || { echo "make test-versions: DIR=directory of memcached-VERSION.tar.* tarballs" >&2; exit 2; }
+	@scripts/prereqs.sh test
+	scripts/test-versions.sh $(DIR)
 
 # The drift guard's table (build-support/proxy_lua_releases.txt): per C
 # function of proxy_lua.c, its normalised hash in every checked release.
