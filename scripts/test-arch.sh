@@ -51,8 +51,12 @@ MEMCACHED_VERSION="$VERSION" "$ROOT/scripts/fetch-memcached.sh"
 # The reference on this machine: both builds of the same version, routed.
 HOSTARCH=$(host_arch)
 step "reference on $HOSTARCH: ours and stock C $VERSION (native), routing probe"
-MEMCACHED_VERSION="$VERSION" "$ROOT/scripts/build-tree.sh" >"$OUT/host-build.log" 2>&1 || { tail -20 "$OUT/host-build.log" >&2; exit 1; }
-MEMCACHED_VERSION="$VERSION" MCP_STOCK=1 "$ROOT/scripts/build-tree.sh" >>"$OUT/host-build.log" 2>&1 || { tail -20 "$OUT/host-build.log" >&2; exit 1; }
+# (one host build at a time: several test-arch runs may start together)
+mkdir -p "$ROOT/build"
+( flock 9
+  MEMCACHED_VERSION="$VERSION" "$ROOT/scripts/build-tree.sh" && \
+  MEMCACHED_VERSION="$VERSION" MCP_STOCK=1 "$ROOT/scripts/build-tree.sh" ) 9>"$ROOT/build/.host-build.lock" \
+  >"$OUT/host-build.log" 2>&1 || { tail -20 "$OUT/host-build.log" >&2; exit 1; }
 for b in ours stock; do
   t="$ROOT/build/memcached-$VERSION"; [ $b = stock ] && t="$ROOT/build/stock/memcached-$VERSION"
   # its own network namespace: the probe's fixed ports cannot collide
