@@ -8,9 +8,10 @@ obuckets), hash option (none, a seed, mcp.hash_xxhash named) and key filter
 backends are fake: one thread listens on 64 fixed loopback ports (the ring
 hash places its points by "host:port"; --port-base), answers
 memcached's validation (`version`) and every request, and records which port
-received which key. Each key goes to one pool (named in the request's
-opaque flag, so the key itself is exactly what the client chose), through
-`mg KEY v O<pool>`.
+received which key. Each key goes to one pool: meta commands name it in the request's opaque
+flag (`mg KEY v O<pool>`, so the key is exactly what the client chose; `mg
+B64 b v O<pool>` with a base64 key; `ms KEY 1 O<pool>`), text commands (`get
+pN/KEY`, `set pN/KEY ...`) through a prefix router (--commands).
 
 The keys are the same on every machine (a SHA-256 counter stream, not
 Python's random): 1 to 250 printable bytes, with the filters' stop strings
@@ -27,6 +28,7 @@ Usage:
   routing-probe.py --compare A.json B.json ...
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -176,15 +178,28 @@ class FakeBackends(threading.Thread):
                 buf = bufs[c] + d
                 out = []
                 while b"\r\n" in buf:
-                    line, buf = buf.split(b"\r\n", 1)
+                    line, rest = buf.split(b"\r\n", 1)
                     w = line.split(b" ")
+                    # a storage command's data block must be there whole
+                    if w[0] in (b"set", b"ms"):
+                        n = int(w[4] if w[0] == b"set" else w[2])
+                        if len(rest) < n + 2:
+                            break
+                        rest = rest[n + 2:]
+                    buf = rest
                     if w[0] == b"version":
                         out.append(b"VERSION 1.6.99\r\n")
-                    elif w[0] == b"mg" and len(w) >= 2:
+                    elif w[0] in (b"mg", b"ms") and len(w) >= 2:
                         pool = next((t[1:] for t in w[2:] if t.startswith(b"O")), b"")
                         with self.lock:
-                            self.where[(pool, w[1])] = idx
-                        out.append(b"EN\r\n")
+                            self.where[(pool, w[0] + b" " + w[1])] = idx
+                        out.append(b"EN\r\n" if w[0] == b"mg" else b"HD\r\n")
+                    elif w[0] in (b"get", b"set") and len(w) >= 2:
+                        # routed by the key's prefix "pN/": the pool is N
+                        pool = w[1].split(b"/", 1)[0]
+                        with self.lock:
+                            self.where[(pool, w[0] + b" " + w[1])] = idx
+                        out.append(b"END\r\n" if w[0] == b"get" else b"STORED\r\n")
                     elif w[0] == b"mn":
                         out.append(b"MN\r\n")
                     else:
@@ -214,6 +229,10 @@ def lua_config(path, plist, ports):
         for name, opts, nb, _ in plist:
             f.write(f"        ['{name}'] = mcp.pool(first({nb}){', { ' + opts + ' }' if opts else ''}),\n")
         f.write("    }\nend\n")
+        f.write("PREFIX = {\n")
+        for i, (name, _, _, _) in enumerate(plist):
+            f.write(f"    ['{name}'] = 'p{i}',\n")
+        f.write("}\n")
         f.write("""
 function mcp_config_routes(pools)
     local fg = mcp.funcgen_new()
@@ -232,6 +251,20 @@ function mcp_config_routes(pools)
         end
     end })
     mcp.attach(mcp.CMD_MG, fg)
+    mcp.attach(mcp.CMD_MS, fg)
+    -- text commands carry no opaque: their key's prefix "pN/" names pool N
+    local map = {}
+    for name, p in pairs(pools) do
+        local f = mcp.funcgen_new()
+        local hp = f:new_handle(p)
+        f:ready({ n = "text", f = function(rctx)
+            return function(r) return rctx:enqueue_and_wait(r, hp) end
+        end })
+        map[PREFIX[name]] = f
+    end
+    local router = mcp.router_new({ map = map, mode = "prefix", stop = "/" })
+    mcp.attach(mcp.CMD_GET, router)
+    mcp.attach(mcp.CMD_SET, router)
 end
 """)
 
@@ -289,24 +322,45 @@ def probe(a):
         proc.kill()
         sys.exit(f"routing-probe: {a.bin} did not start (see {tmp}/proxy.err)")
     keys = Keys("proxy-lua-rs routing probe")
-    plan = []  # (pool, key) in order
+    cmds = a.commands.split(",")
+    prefix = {name: f"p{i}".encode() for i, (name, _, _, _) in enumerate(plist)}
+    plan = []  # (pool, command, key as sent) in order
     for name, _, nb, delim in plist:
-        for _ in range(a.keys_per_pool):
-            plan.append((name, keys.key(delim)))
+        for j in range(a.keys_per_pool):
+            cmd = cmds[(j + len(plan)) % len(cmds)]
+            k = keys.key(delim)
+            if cmd == "mgb":
+                k = base64.b64encode(k[:186])
+            elif cmd in ("get", "set"):
+                k = (prefix[name] + b"/" + k)[:250]
+            plan.append((name, cmd, k))
     sock = socket.create_connection(("127.0.0.1", port), timeout=a.io_timeout)
     rf = sock.makefile("rb")
     bad = 0
     t0 = time.time()
     batch = 64
+    want = {"mg": b"EN\r\n", "mgb": b"EN\r\n", "ms": b"HD\r\n", "get": b"END\r\n", "set": b"STORED\r\n"}
+
+    def request(n, cmd, k):
+        if cmd == "mg":
+            return b"mg " + k + b" v O" + n.encode() + b"\r\n"
+        if cmd == "mgb":
+            return b"mg " + k + b" b v O" + n.encode() + b"\r\n"
+        if cmd == "ms":
+            return b"ms " + k + b" 1 O" + n.encode() + b"\r\nx\r\n"
+        if cmd == "get":
+            return b"get " + k + b"\r\n"
+        return b"set " + k + b" 0 0 1\r\nx\r\n"
+
     for i in range(0, len(plan), batch):
         chunk = plan[i:i + batch]
-        sock.sendall(b"".join(b"mg " + k + b" v O" + n.encode() + b"\r\n" for n, k in chunk))
-        for _ in chunk:
+        sock.sendall(b"".join(request(n, c, k) for n, c, k in chunk))
+        for n, c, k in chunk:
             line = rf.readline()
             if not line:
                 proc.poll()
                 sys.exit(f"routing-probe: the proxy closed the connection (exit status {proc.returncode})")
-            if line != b"EN\r\n":
+            if line != want[c]:
                 bad += 1
                 if bad <= 5:
                     print(f"routing-probe: unexpected reply {line!r}", file=sys.stderr)
@@ -326,10 +380,12 @@ def probe(a):
     for name, opts, nb, _ in plist:
         h = hashlib.sha256()
         counts = [0] * nb
-        for n, k in plan:
+        pkey = prefix[name]
+        for n, c, k in plan:
             if n != name:
                 continue
-            idx = fb.where.get((name.encode(), k))
+            wire = {"mg": b"mg", "mgb": b"mg", "ms": b"ms", "get": b"get", "set": b"set"}[c]
+            idx = fb.where.get((pkey if c in ("get", "set") else name.encode(), wire + b" " + k))
             if idx is None:
                 missing += 1
                 h.update(b"-,")
@@ -377,6 +433,9 @@ def main():
     ap.add_argument("--bin")
     ap.add_argument("--out")
     ap.add_argument("--keys-per-pool", type=int, default=200)
+    ap.add_argument("--commands", default="mg",
+                    help="comma-separated, taken in turn: mg, mgb (mg with a base64 key, flag b), ms, get, set "
+                    "(text commands are routed by a key prefix pN/ naming the pool)")
     ap.add_argument("--skip-omode", action="append", default=[])
     ap.add_argument("--tree", help="the memcached source tree BIN was built from (detects upstream's broken "
                     "default ring omode)")
