@@ -22,6 +22,7 @@ Exit status 0 when every binary gives the same table, and the controls
 reload.
 """
 import argparse
+import concurrent.futures
 import os
 import re
 import shutil
@@ -262,9 +263,15 @@ def main():
     cases += [(n, "routelib", routelib_config("A", backends), routelib_config(k, backends)) for n, k in ROUTELIB_CASES]
     results = {}
     try:
-        for bname, path in bins:
+        # the binaries side by side (each case has its own port and file)
+        def one_binary(bp):
+            bname, path = bp
+            d = os.path.join(tmp, bname)
+            os.makedirs(d, exist_ok=True)
             for n, style, good, bad in cases:
-                results[(bname, n)] = run_case(path, n, style, good, bad, tmp, backends)
+                results[(bname, n)] = run_case(path, n, style, good, bad, d, backends)
+        with concurrent.futures.ThreadPoolExecutor(len(bins)) as ex:
+            list(ex.map(one_binary, bins))
     finally:
         for bp in bprocs:
             bp.kill()
