@@ -125,7 +125,7 @@ if [ -x /usr/bin/proxy-lua-check ]; then
   echo "ExecReload, broken config: status $rc: $(echo "$r" | tail -1)"
   [ $rc = 1 ] && kill -0 $pp || { echo "  expected a refusal with the proxy still running"; exit 1; }
 fi
-id=$(grep -ao 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust' /usr/bin/memcached | head -1)
+id=$(grep -aoE 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust( \([^)]*\))?' /usr/bin/memcached | head -1)
 if [ -z "$id" ]; then echo "/usr/bin/memcached does not carry proxy-lua-rs"; exit 2; fi
 echo "/usr/bin/memcached carries: $id"
 EOF
@@ -161,7 +161,15 @@ fi
 chroot_cleanup "$CH"
 step "autopkgtest (Debian's runner, virt-unshare on the $SUITE tarball): the .dsc's test 'proxy' against the built .debs"
 command -v autopkgtest >/dev/null || { echo "deb-check: autopkgtest is not installed (scripts/prereqs.sh deb installs it)" >&2; exit 1; }
-tb=$(chroot_tarball "$SUITE") || exit 1
+tb=$(chroot_tarball_adt "$SUITE") || exit 1
+# virt-unshare maps root to a range of subordinate ids: give root one if it
+# has none (a fresh machine's /etc/subuid lists only regular users)
+for f in /etc/subuid /etc/subgid; do
+  if ! grep -q '^root:' "$f" 2>/dev/null; then
+    echo "root:100000:65536" >> "$f"
+    echo "deb-check: added root:100000:65536 to $f (autopkgtest-virt-unshare needs subordinate ids)" >&2
+  fi
+done
 rm -rf "$OUT/autopkgtest"
 set +e
 autopkgtest --output-dir "$OUT/autopkgtest" --test-name=proxy \

@@ -107,6 +107,25 @@ chroot_tarball_foreign() {
   echo "$tb"
 }
 
+# chroot_tarball_adt SUITE -> a tarball for autopkgtest's unshare testbed:
+# apt's package lists kept (the runner installs the tests' Depends and
+# makes a local repository of the .debs with apt-ftparchive, from
+# apt-utils).
+chroot_tarball_adt() {
+  local suite=$1 tb="$CACHE/chroots/$1-autopkgtest.tar" m
+  mkdir -p "$CACHE/chroots"
+  if [ ! -s "$tb" ]; then
+    echo "deb: creating the $suite autopkgtest tarball (mmdebstrap, once; cached in $tb)" >&2
+    m=$(mirror_uri) || return 1
+    rm -rf "$tb.tmp.tar"
+    mmdebstrap --quiet --variant=apt --components=main --include=apt-utils,ca-certificates \
+      --skip=cleanup/apt/lists --aptopt='Acquire::Check-Valid-Until "false"' \
+      "$suite" "$tb.tmp.tar" "$m" >&2 || { rm -rf "$tb.tmp.tar"; echo "deb: mmdebstrap failed" >&2; return 1; }
+    mv "$tb.tmp.tar" "$tb"
+  fi
+  echo "$tb"
+}
+
 chroot_umount() {
   local d=$1 m
   # deepest first

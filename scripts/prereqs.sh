@@ -101,6 +101,7 @@ case "$what" in
     need "quilt" "quilt" have quilt
     need "dch" "devscripts" have dch
     need "autopkgtest (Debian's test runner)" "autopkgtest" have autopkgtest
+    need "newuidmap (autopkgtest's unshare testbed)" "uidmap" have newuidmap
     ;;
   arch)
     need "mmdebstrap" "mmdebstrap" have mmdebstrap
