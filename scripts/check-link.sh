@@ -36,7 +36,7 @@ for bin in memcached memcached-debug; do
     if grep -q " [tT] $s\(\.part\.[0-9]*\)\?\$" <<< "$syms"; then err "$bin: $s from proxy_lua.c is linked"; fi
   done
   strs=$(strings -a "$exe")
-  grep -q '^proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust$' <<< "$strs" \
+  grep -q '^proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust (behaviour of proxy_lua.c [0-9.]*; built for a tree whose proxy_lua.c is [0-9./]*)$' <<< "$strs" \
     || err "$bin: the proxy-lua-rs identification string is missing"
   if strings -a "$exe" | grep -q -E '(^|/)proxy_lua\.c$|memcached(_debug)?-proxy_lua\.o'; then
     err "$bin: debug info names proxy_lua.c"
@@ -59,7 +59,8 @@ for bin in memcached memcached-debug; do
   extra=$(nm -g --defined-only "$archive" 2>/dev/null | awk 'NF==3 && $2 != "W" && $2 != "V" {print $3}' \
     | grep -v -E '^(_ZN|_R|__|DW\.ref\.|anon\.[0-9a-f]+\.[0-9]+\.llvm\.)' | sort -u \
     | grep -v -x -F -f <(echo "$expected_exports"; echo proxy_lua_rs_host_is_memcached_debug; \
-                         echo proxy_lua_rs_host_symbol_size; echo rust_eh_personality) || true)
+                         echo proxy_lua_rs_host_symbol_size; echo proxy_lua_rs_clock_gettime; \
+                         echo rust_eh_personality) || true)
   [ -z "$extra" ] || err "$bin archive exports unexpected symbols: $(echo $extra)"
   # LTO: the whole crate graph is one object (plus the C helper and
   # compiler-builtins); without LTO std's objects are separate members.
