@@ -14,8 +14,13 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
+/* No <time.h>: with -D_TIME_BITS=64 (Debian's armhf gcc default) it would
+ * rename this file's clock_gettime to __clock_gettime64. The two entry
+ * points are defined with their own layouts instead: `long` seconds and
+ * nanoseconds for plain clock_gettime (the native time_t everywhere glibc
+ * has one), 64-bit seconds for __clock_gettime64. */
 
+struct ts_native { long tv_sec; long tv_nsec; };
 struct ts64 { int64_t tv_sec; int64_t tv_nsec_and_pad; };
 
 static int64_t offset(void) {
@@ -23,21 +28,22 @@ static int64_t offset(void) {
     return o ? strtoll(o, NULL, 10) : 0;
 }
 
-int clock_gettime(clockid_t clk, struct timespec *ts) {
-    static int (*real)(clockid_t, struct timespec *);
-    if (!real) real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+int clock_gettime(int clk, struct ts_native *ts);
+int clock_gettime(int clk, struct ts_native *ts) {
+    static int (*real)(int, struct ts_native *);
+    if (!real) real = (int (*)(int, struct ts_native *))dlsym(RTLD_NEXT, "clock_gettime");
     int r = real(clk, ts);
     if (r != 0) return r;
     int64_t s = (int64_t)ts->tv_sec + offset();
-    if ((int64_t)(time_t)s != s) { errno = EOVERFLOW; return -1; }
-    ts->tv_sec = (time_t)s;
+    if ((int64_t)(long)s != s) { errno = EOVERFLOW; return -1; }
+    ts->tv_sec = (long)s;
     return 0;
 }
 
-int __clock_gettime64(clockid_t clk, struct ts64 *ts);
-int __clock_gettime64(clockid_t clk, struct ts64 *ts) {
-    static int (*real)(clockid_t, struct ts64 *);
-    if (!real) real = (int (*)(clockid_t, struct ts64 *))dlsym(RTLD_NEXT, "__clock_gettime64");
+int __clock_gettime64(int clk, struct ts64 *ts);
+int __clock_gettime64(int clk, struct ts64 *ts) {
+    static int (*real)(int, struct ts64 *);
+    if (!real) real = (int (*)(int, struct ts64 *))dlsym(RTLD_NEXT, "__clock_gettime64");
     if (!real) { errno = ENOSYS; return -1; }
     int r = real(clk, ts);
     if (r == 0) ts->tv_sec += offset();
