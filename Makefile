@@ -25,7 +25,7 @@ LAYOUTS := memcached-debug memcached
 .PHONY: all tree run test check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
         test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch test-versions drift-table check-tool test-check \
-        bench deb deb-check clean
+        bench deb deb-check fuzz-keys clean
 
 all: tree
 
@@ -131,6 +131,8 @@ test-reliability:
 	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
 	python3 scripts/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 20
+	scripts/fuzz-keys.sh $(TREE) --short --if-behaviour-tree
+	scripts/test-routing.sh $(TREE) $(STOCK_TREE) 100
 	python3 scripts/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
 	  --bin stock=$(STOCK_TREE)/memcached --check-doc docs/config-check.md
 	scripts/test-alloc-fail.sh 25 $(TREE)
@@ -151,6 +153,20 @@ fuzz:
 	scripts/test-asan.sh --build-only
 	python3 scripts/fuzz.py --asan --ours build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug \
 	  --stock $(STOCK_TREE)/memcached-debug --seeds 25 --calls 8000
+
+# Untrusted keys (docs/RELIABILITY.md, "Key routing"): the routing helper
+# against upstream's proxy_lua.c in one process (scripts/fuzz-keys.sh:
+# 100 M seeded keys, 5 M on ASan+UBSan, libFuzzer with coverage from our
+# Rust for 10 minutes, the debug layout, coverage of our routing code),
+# then 1,000,000 keys through real proxies, ours beside stock C.
+fuzz-keys:
+	@scripts/prereqs.sh test
+	scripts/build-tree.sh
+	MCP_STOCK=1 scripts/build-tree.sh
+	scripts/fuzz-keys.sh $(TREE) --keys 100000000 --asan-keys 5000000 --sancov --fuzz 600 --merge
+	scripts/fuzz-keys.sh $(TREE) --layout memcached-debug --keys 20000000 --asan-keys 1000000
+	scripts/fuzz-keys.sh $(TREE) --keys 0 --asan-keys 0 --coverage
+	scripts/test-routing.sh $(TREE) $(STOCK_TREE) 4630
 
 # 1,000 reloads under load, ours then the stock C build.
 test-soak:

@@ -32,12 +32,19 @@
 #   --asan-keys N     keys for the ASan+UBSan seeded run (default 1000000; 0: skip)
 #   --fuzz SECONDS    run libFuzzer (ASan+UBSan build) for SECONDS (default 0: no)
 #   --sancov          fuzz with the SanitizerCoverage-instrumented archive
+#   --rust-asan       also build our archive with AddressSanitizer (nightly
+#                     rustc, -Zsanitizer=address; `rustup toolchain install
+#                     nightly`), so reads and writes in our Rust code are
+#                     checked too (the ASan runtime is clang's); not with
+#                     --sancov
 #   --merge           after --fuzz, merge the inputs that reached new coverage
 #                     (minimised) into tests/fuzz/keys-corpus/
 #   --coverage        the coverage build and report (llvm-cov of rustc's LLVM)
-#   --short           what `make test` runs: 1,000,000 plain keys, 100,000
+#   --short           what `make test` runs: 1,000,000 plain keys, 500,000
 #                     ASan+UBSan keys, the corpus on both (about 30 s)
 #   --build-only      build, run nothing
+#   --if-behaviour-tree  on a tree whose proxy_lua.c is not the release the
+#                     library follows, say so and exit 0 (make test on 1.6.38)
 # Every seeded run also replays tests/fuzz/keys-corpus/. Exit status 1 on any
 # difference or sanitizer report.
 set -euo pipefail
@@ -49,9 +56,11 @@ KEYS=10000000
 ASAN_KEYS=1000000
 FUZZ=0
 SANCOV=0
+RUST_ASAN=0
 MERGE=0
 COVERAGE=0
 BUILD_ONLY=0
+ONLY_BEHAVIOUR_TREE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --layout) LAYOUT="$2"; shift 2 ;;
@@ -60,16 +69,24 @@ while [ $# -gt 0 ]; do
     --asan-keys) ASAN_KEYS="$2"; shift 2 ;;
     --fuzz) FUZZ="$2"; shift 2 ;;
     --sancov) SANCOV=1; shift ;;
+    --rust-asan) RUST_ASAN=1; shift ;;
     --merge) MERGE=1; shift ;;
     --coverage) COVERAGE=1; shift ;;
-    --short) KEYS=1000000; ASAN_KEYS=100000; shift ;;
+    --short) KEYS=1000000; ASAN_KEYS=500000; shift ;;
     --build-only) BUILD_ONLY=1; shift ;;
-    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+    --if-behaviour-tree) ONLY_BEHAVIOUR_TREE=1; shift ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     -*) echo "fuzz-keys: unknown option $1" >&2; exit 2 ;;
     *) TREE=$(cd "$1" && pwd); shift ;;
   esac
 done
 case "$LAYOUT" in memcached|memcached-debug) ;; *) echo "fuzz-keys: --layout memcached|memcached-debug" >&2; exit 2 ;; esac
+if [ "$SANCOV" = 1 ] && [ "$RUST_ASAN" = 1 ]; then
+  # rustc's ASan module destructor then refers to SanitizerCoverage arrays
+  # that LTO dropped: the link fails (rustc 1.97 nightly)
+  echo "fuzz-keys: --sancov and --rust-asan cannot be combined" >&2
+  exit 2
+fi
 
 eval "$(MCP_TREE="$TREE" "$ROOT/scripts/tree-env.sh" "$LAYOUT")"
 SRC="$MCP_MEMCACHED_SRC_DIR"
@@ -83,6 +100,25 @@ for f in "$ARCHIVE" "$LIBLUA" "$SRC/proxy_lua.c"; do
   [ -f "$f" ] || { echo "fuzz-keys: missing $f (run 'make tree')" >&2; exit 1; }
 done
 mkdir -p "$OUT" "$CORPUS"
+
+# The reference is upstream's proxy_lua.c of the release whose behaviour the
+# library follows (its identification string names both that release and
+# the one the tree's proxy_lua.c is, from the drift guard). An older tree's
+# proxy_lua.c has the key filter bugs upstream fixed since (1.6.38's stop
+# filter writes temp[klen + 1]), which ours does not copy: comparing with it
+# would report those fixes.
+ident=$(strings -a "$ARCHIVE" | grep -m1 -o 'behaviour of proxy_lua.c [0-9.]*; built for a tree whose proxy_lua.c is [0-9./a-z]*' || true)
+behaviour=$(sed -n 's/^behaviour of proxy_lua.c \([0-9.]*\);.*/\1/p' <<< "$ident")
+treerel=$(sed -n 's/.*proxy_lua.c is \(.*\)$/\1/p' <<< "$ident")
+case "/$treerel/" in
+  */"$behaviour"/*) ;;
+  *)
+    echo "fuzz-keys: this tree's proxy_lua.c is ${treerel:-unknown}'s, not $behaviour's (the release the library follows):"
+    echo "  the differential reference must be $behaviour's proxy_lua.c; run it on a $behaviour tree"
+    echo "  (make fuzz-keys, or scripts/fuzz-keys.sh build/memcached-$behaviour)."
+    [ "${ONLY_BEHAVIOUR_TREE:-0}" = 1 ] && exit 0
+    exit 2 ;;
+esac
 
 # memcached's compile flags, absolute include paths, no gcov flags (as
 # c-tests/run.sh).
@@ -163,24 +199,39 @@ if ! command -v clang >/dev/null || [ ! -f "$FUZZLIB" ]; then
   exit 1
 fi
 
-# Our archive built separately with rustc flags, same env as the tree's build.
+# Our archive built separately with rustc flags, same env as the tree's
+# build (Makefile.am's PROXY_LUA_RS_CARGO). --target keeps RUSTFLAGS off the
+# build scripts (a sancov build.rs would not link).
+HOST=$(rustc -vV | sed -n 's/^host: //p')
 cargo_archive() {
-  local dir="$1" rustflags="$2"
+  local dir="$1" rustflags="$2" toolchain="${3:-}"
   ( cd "$TREE" && MCP_MEMCACHED_BUILD_DIR="$TREE" MCP_MEMCACHED_SRC_DIR="$SRC" MCP_PROBE_CC="$MCP_PROBE_CC" \
       MCP_PROBE_CFLAGS="$MCP_PROBE_CFLAGS" RUSTFLAGS="$rustflags" \
-      cargo build --release --locked --quiet --manifest-path "$ROOT/Cargo.toml" --target-dir "$dir" )
-  echo "$dir/release/libproxy_lua_rs.a"
+      cargo ${toolchain:+"$toolchain"} build --release --locked --quiet --manifest-path "$ROOT/Cargo.toml" --target "$HOST" \
+      --target-dir "$dir" >&2 )
+  echo "$dir/$HOST/release/libproxy_lua_rs.a"
 }
 
 PLAIN="$OUT/plain"
 ASAN="$OUT/asan"
 build_variant "$PLAIN" "${MCP_PROBE_CC:-cc}" "" "" "$ARCHIVE" ""
 ASAN_ARCHIVE="$ARCHIVE"
+RFLAGS="" RSUFFIX="" RTOOLCHAIN=""
 if [ "$SANCOV" = 1 ]; then
-  ASAN_ARCHIVE=$(cargo_archive "$OUT/rust-sancov" "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3 \
+  RFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions=off")
-  ASAN="$OUT/asan-sancov"
+-Cllvm-args=-sanitizer-coverage-trace-compares"
+  RSUFFIX="-sancov"
+fi
+if [ "$RUST_ASAN" = 1 ]; then
+  # core is precompiled without it: allow the mismatch (no std types cross)
+  RFLAGS="$RFLAGS -Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer"
+  RSUFFIX="$RSUFFIX-rustasan"
+  RTOOLCHAIN="+nightly"
+fi
+if [ -n "$RSUFFIX" ]; then
+  ASAN_ARCHIVE=$(cargo_archive "$OUT/rust$RSUFFIX" "$RFLAGS" "$RTOOLCHAIN")
+  ASAN="$OUT/asan$RSUFFIX"
 fi
 build_variant "$ASAN" clang "$SANFLAGS -fsanitize=fuzzer-no-link -DKEYS_LIBFUZZER" "$SANFLAGS" "$ASAN_ARCHIVE" \
   "$FUZZLIB -lstdc++"
@@ -201,22 +252,45 @@ if [ "$KEYS" != 0 ]; then
   run "$PLAIN/harness" --control --quiet --seed "$SEED" --keys 20000 2>/dev/null
   run "$PLAIN/harness" --seed "$SEED" --keys "$KEYS" --corpus "$CORPUS"
 fi
+# The sanitizer control: a helper handed a key block 1 byte shorter than
+# the length must be reported (upstream's C is instrumented; ours with
+# --rust-asan).
+oob_control() {
+  local who="$1" out
+  if out=$("$ASAN/harness" --oob-control "$who" 2>&1); then
+    echo "fuzz-keys: FAIL: ASan did not report $who reading past the key block: $out" >&2
+    status=1
+  elif printf '%s' "$out" | grep -q 'ERROR: AddressSanitizer: heap-buffer-overflow'; then
+    echo "fuzz-keys: sanitizer control: $who reading 1 byte past the key is reported ($(printf '%s' "$out" | grep -m1 -o ' in [A-Za-z0-9_:]* [^ ]*' | head -1))"
+  else
+    echo "fuzz-keys: FAIL: $who control ended without an ASan report: $out" >&2
+    status=1
+  fi
+}
 if [ "$ASAN_KEYS" != 0 ]; then
+  oob_control c
+  [ "$RUST_ASAN" = 1 ] && oob_control ours
   run "$ASAN/harness" --seed "$SEED" --keys "$ASAN_KEYS" --corpus "$CORPUS"
 fi
 
 if [ "$FUZZ" != 0 ]; then
   WORK="$OUT/corpus-work"
   ART="$OUT/artifacts"
+  SEEDS="$OUT/seeds"
   mkdir -p "$WORK" "$ART"
+  # starting inputs: spec bytes + keys of the seeded generator (delimiters,
+  # NULs, boundary lengths), so the fuzzer starts from structured keys
+  rm -rf "$SEEDS"; mkdir -p "$SEEDS"
+  "$ASAN/harness" --seed "$SEED" --make-seeds "$SEEDS" 200
   # -use_value_profile: compare operands as features (the filters compare
-  # bytes); -max_len: a pool spec plus a few keys
+  # bytes); -max_len: a pool spec plus a few keys. New inputs go to $WORK.
   run "$ASAN/harness" -max_total_time="$FUZZ" -max_len=2048 -use_value_profile=1 \
-    -print_final_stats=1 -artifact_prefix="$ART/" "$WORK" "$CORPUS"
+    -print_final_stats=1 -artifact_prefix="$ART/" "$WORK" "$CORPUS" "$SEEDS"
   if [ "$MERGE" = 1 ]; then
-    # keep only what adds coverage: merge into the (possibly empty) corpus,
-    # smallest inputs first; the merge writes new files into $CORPUS
-    run "$ASAN/harness" -merge=1 -max_len=2048 -use_value_profile=1 "$CORPUS" "$WORK"
+    # keep only inputs that add edge coverage (no hit counters, no value
+    # profile: a small set), smallest first; the merge writes the new ones
+    # into $CORPUS
+    run "$ASAN/harness" -merge=1 -use_counters=0 -max_len=2048 "$CORPUS" "$WORK" "$SEEDS"
   fi
 fi
 
@@ -228,7 +302,9 @@ if [ "$COVERAGE" = 1 ]; then
   fi
   COVA=$(cargo_archive "$OUT/rust-cov" "-Cinstrument-coverage")
   COV="$OUT/cov"
-  build_variant "$COV" "${MCP_PROBE_CC:-cc}" "" "" "$COVA" ""
+  # -u: pull in the profile runtime's writer (rustc and clang add it when
+  # they link; gcc linking a staticlib does not)
+  build_variant "$COV" "${MCP_PROBE_CC:-cc}" "" "" "$COVA" "-Wl,-u,__llvm_profile_runtime"
   rm -f "$COV"/*.profraw
   LLVM_PROFILE_FILE="$COV/seeded-%p.profraw" run "$COV/harness" --seed "$SEED" --keys "${COV_KEYS:-2000000}" --quiet
   LLVM_PROFILE_FILE="$COV/corpus-%p.profraw" run "$COV/harness" --replay "$CORPUS"
@@ -238,6 +314,54 @@ if [ "$COVERAGE" = 1 ]; then
     echo "== coverage of our routing code ($which: $([ $which = all ] && echo "seeded run + corpus" || echo "corpus only"))"
     "$TOOLS/llvm-cov" report "$COV/harness" -instr-profile="$COV/$which.profdata" \
       "$ROOT/src/mcplib/pool.rs" "$ROOT/src/host/pool.rs" "$ROOT/src/exports.rs"
+  done
+  # the functions of the routing path, by group (region coverage; the
+  # regions of a function inlined into several callers are merged)
+  for which in all corpus; do
+    "$TOOLS/llvm-cov" export -format=text "$COV/harness" -instr-profile="$COV/$which.profdata" > "$COV/$which.json"
+    python3 - "$COV/$which.json" "$which" "$ROOT/" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))["data"][0]["functions"]
+groups = [
+    ("per-key path (mcplib_pool_proxy_call_helper and what it calls)",
+     ["mcplib_pool_proxy_call_helper", "12apply_filter", "20key_hash_filter_stop", "19key_hash_filter_tag",
+      "8upto_nul", "5as_u8", "9PoolProxy", "11call_hasher", "11call_filter"]),
+    ("pool construction (mcp.pool and its helpers)",
+     ["mcplib_pool", "_mcplib_pool_dist", "12default_dist", "_mcplib_pool_make_be", "20push_drop_key_pieces",
+      "6KeyBuf", "14hash_caller_at", "12hash_func_at", "10pool_slots", "17pool_slot_backend"]),
+]
+def wanted(name, keys):
+    if name == "mcplib_pool" or name.endswith("11mcplib_pool") or "11mcplib_pool0" in name or "11mcplib_pools" in name:
+        return "mcplib_pool" in keys
+    return any(k in name for k in keys if k != "mcplib_pool")
+print(f"== routing functions ({'seeded run + corpus' if sys.argv[2] == 'all' else 'corpus only'})")
+for title, keys in groups:
+    regions = {}
+    names = set()
+    for f in data:
+        if not wanted(f["name"], keys):
+            continue
+        names.add(f["name"])
+        fn = f["filenames"]
+        for r in f["regions"]:
+            l0, c0, l1, c1, count, fid, _, kind = r
+            if kind != 0:
+                continue
+            k = (fn[fid], l0, c0, l1, c1)
+            regions[k] = max(regions.get(k, 0), count)
+    cov = sum(1 for v in regions.values() if v > 0)
+    print(f"  {title}: {len(names)} functions, regions {cov}/{len(regions)} covered"
+          f" ({100.0 * cov / max(len(regions), 1):.1f}%)")
+    missed = sorted(k for k, v in regions.items() if v == 0)
+    lines = sorted({(k[0], k[1]) for k in missed})
+    if not title.startswith("per-key"):
+        print(f"    {len(missed)} regions not reached on {len(lines)} lines: the error returns (`?` after"
+              " each Lua call, invalid options); see routing.txt")
+        continue
+    for fn, l in lines:
+        src = open(fn).read().splitlines()[l - 1].strip()
+        print(f"    not reached: {fn[len(sys.argv[3]):] if fn.startswith(sys.argv[3]) else fn}:{l}: {src}")
+PY
   done
   "$TOOLS/llvm-cov" show "$COV/harness" -instr-profile="$COV/all.profdata" -show-branches=count \
     -show-line-counts-or-regions "$ROOT/src/mcplib/pool.rs" "$ROOT/src/host/pool.rs" > "$COV/routing.txt"

@@ -83,6 +83,8 @@ case "$what" in
     need "cargo fmt" "$RUST_PKGS" cargo fmt --version
     need "valgrind (benchmarks, memcheck)" "valgrind" have valgrind
     need "python3 (unsafe report, fuzzing)" "python3" have python3
+    need "clang with libFuzzer (key routing fuzzer)" "@clangrt@" sh -c \
+      'printf "int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n" > /tmp/prereqs-fz.c && clang -fsanitize=fuzzer,address /tmp/prereqs-fz.c -o /tmp/prereqs-fz'
     ;;
   bench)
     need "valgrind" "valgrind" have valgrind
@@ -123,6 +125,11 @@ resolve() { # the package list with the Rust placeholder resolved
   for p in "${missing_pkgs[@]}"; do
     if [ "$p" = "@rust@" ]; then
       for r in $(rust_pkgs); do case " ${out[*]:-} " in *" $r "*) ;; *) out+=("$r") ;; esac; done
+    elif [ "$p" = "@clangrt@" ]; then
+      # clang and the runtime (libFuzzer, sanitizers) of its major version
+      local cv
+      cv=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+      out+=(clang "libclang-rt-${cv:-14}-dev")
     else
       out+=("$p")
     fi

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -358,8 +359,21 @@ def probe(a):
         for n, c, k in chunk:
             line = rf.readline()
             if not line:
-                proc.poll()
-                sys.exit(f"routing-probe: the proxy closed the connection (exit status {proc.returncode})")
+                time.sleep(0.5)
+                rc = proc.poll()
+                how = (f"killed by {signal.Signals(-rc).name}" if rc is not None and rc < 0
+                       else f"exit status {rc}" if rc is not None else "still running")
+                unanswered = plan[i:i + batch][[x[2] for x in chunk].index(k):]
+                print(f"routing-probe: the proxy closed the connection ({how}) after {i} keys; "
+                      f"the requests in flight (pool, command, key):", file=sys.stderr)
+                for un, uc, uk in unanswered[:8]:
+                    print(f"  {un} {uc} {uk!r} ({len(uk)} bytes)", file=sys.stderr)
+                with open(os.path.join(tmp, "proxy.err"), errors="replace") as fe:
+                    for l in fe.read().splitlines()[-5:]:
+                        print(f"  proxy stderr: {l}", file=sys.stderr)
+                with open(a.out, "w") as f:
+                    json.dump({"bin": a.bin, "crashed": how, "after_keys": i}, f)
+                sys.exit(1)
             if line != want[c]:
                 bad += 1
                 if bad <= 5:
@@ -405,8 +419,15 @@ def probe(a):
 def compare(files):
     reps = []
     for f in files:
-        with open(f) as fh:
-            reps.append(json.load(fh))
+        try:
+            with open(f) as fh:
+                reps.append(json.load(fh))
+        except (OSError, ValueError) as e:
+            print(f"routing-probe: cannot read the report {f}: {e}")
+            return 1
+        if "crashed" in reps[-1]:
+            print(f"routing-probe: {f}: the proxy was {reps[-1]['crashed']} after {reps[-1]['after_keys']} keys")
+            return 1
     ref = reps[0]
     diffs = 0
     for f, r in zip(files[1:], reps[1:]):

@@ -12,9 +12,17 @@
  *     test-support/c/standins.c).
  *
  * For each case the SAME pool is made in both, each in its own config VM
- * through its own `mcp` library: mcp.pool(backends, { dist, omode,
- * obuckets, filter, filter_conf, hash, seed, iothread }) with 1..64
- * backends (mcp.backend(label, host, port)). A worker's mcp_pool_proxy_t
+ * through its own `mcp` library: mcp.pool(backends) / mcp.pool(backends,
+ * nil) / mcp.pool(backends, { dist, omode, obuckets, filter, filter_conf,
+ * hash, seed, iothread, beprefix }) with 1..64 backends (mcp.backend(label,
+ * host, port); rarely 0, jump hash only), 1..4 worker threads; dist: jump
+ * (default or given), ring hash (omode default/ketama/twemproxy/evcache or
+ * none, obuckets), or a dist written in Lua that hands jump or ring hash
+ * more or fewer buckets than the pool has (selections past the pool: NULL).
+ * Not generated, because memcached's proxy_ring_hash.c (the same C for
+ * both) is undefined there: a ring over 0 backends (reads continuum[0] of
+ * an empty array) and md5 omodes with obuckets not a multiple of 4 (the
+ * continuum's tail is uninitialised memory). A worker's mcp_pool_proxy_t
  * is built as proxy_config.c:_copy_pool does, and both helpers are called
  * with the same key (an exactly-sized heap block, so a sanitizer sees any
  * read past it). Compared: the index of the chosen backend in the worker's
@@ -29,8 +37,12 @@
  *       coverage-guided; one input = one pool (its options from the first
  *       bytes) and the keys that follow (length-prefixed).
  *   harness --replay FILE|DIR...   run inputs once.
+ *   harness [--seed S] --make-seeds DIR COUNT   write starting inputs for
+ *       the coverage-guided mode (spec bytes + generated keys).
  *   --control: upstream's helper gets each key with its last byte flipped;
  *       the run must then report differences (proves the comparison bites).
+ *   harness --oob-control ours|c   one call with a key block 1 byte shorter
+ *       than the length passed: under ASan it must be reported.
  *
  * Any difference prints the pool (as the Lua that makes it), the worker, the
  * key (hex) and both indices, and exits 1 (libFuzzer mode: abort(), so the
@@ -97,7 +109,10 @@ static unsigned src_below(src_t *s, unsigned n) {
 /* ---------------------------------------------------------------------
  * the pool spec
  * --------------------------------------------------------------------- */
-enum { DIST_DEFAULT, DIST_JUMP, DIST_RING };
+/* CJUMP/CRING: a dist written in Lua, { new = function(pool, opts) ... }, that
+ * hands jump (or ring) hash `m` buckets instead of the pool's n: selections
+ * past the pool (NULL) and pools that use only some backends */
+enum { DIST_DEFAULT, DIST_JUMP, DIST_RING, DIST_CJUMP, DIST_CRING };
 enum { FORM_NOOPTS, FORM_NIL, FORM_OPTS };
 enum { OM_NONE, OM_DEFAULT, OM_KETAMA, OM_TWEMPROXY, OM_EVCACHE };
 enum { F_NONE, F_STOP, F_TAGS };
@@ -107,6 +122,9 @@ static const char *omode_names[] = { NULL, "default", "ketama", "twemproxy", "ev
 typedef struct {
     int n, nthreads, worker, form, iothread;
     int dist, omode, obuckets; /* obuckets 0: not given */
+    int m;                     /* buckets of a custom dist */
+    int prefixlen;             /* beprefix (0: not given) */
+    uint8_t prefix[600];
     int filter;
     uint8_t conf[KEY_HASH_FILTER_MAX];
     int conflen;
@@ -134,18 +152,31 @@ static void spec_gen(src_t *s, spec_t *sp) {
     unsigned b = src_byte(s);
     /* half the pools small (1..8 backends), the rest 1..64 */
     sp->n = (b & 0x80) ? 1 + (int)((b & 0x7f) % MAXBE) : 1 + (int)(b % 8);
+    if (b == 0x7f) sp->n = 0; /* an empty pool (jump hash only, below) */
     sp->nthreads = 1 + (int)src_below(s, MAXTHREADS);
     sp->worker = (int)src_below(s, (unsigned)sp->nthreads);
     b = src_byte(s);
     sp->form = (b % 8 == 0) ? FORM_NOOPTS : (b % 8 == 1) ? FORM_NIL : FORM_OPTS;
     if (sp->form == FORM_OPTS) {
         sp->iothread = (src_byte(s) % 8) == 0;
-        sp->dist = (int)src_below(s, 3);
-        if (sp->dist == DIST_RING) {
+        b = src_byte(s);
+        sp->dist = b < 64 ? DIST_DEFAULT : b < 128 ? DIST_JUMP : b < 224 ? DIST_RING : b < 240 ? DIST_CJUMP : DIST_CRING;
+        if (sp->n == 0 && (sp->dist == DIST_RING || sp->dist == DIST_CRING)) {
+            /* memcached's ring hash reads continuum[0] of an empty ring
+             * (out of bounds, proxy_ring_hash.c), the same C for both */
+            sp->dist = DIST_JUMP;
+        }
+        if (sp->dist == DIST_CJUMP || sp->dist == DIST_CRING) {
+            /* 0..2n+2 buckets (ring: at least 1, see above) */
+            sp->m = (int)src_below(s, (unsigned)(2 * sp->n + 3));
+            if (sp->dist == DIST_CRING && sp->m == 0) sp->m = 1;
+        }
+        if (sp->dist != DIST_DEFAULT) {
+            /* a jump hash ignores these */
             sp->omode = (int)src_below(s, 5);
         }
         b = src_byte(s);
-        if (b >= 160 && sp->dist == DIST_RING) {
+        if (b >= 160 && sp->dist != DIST_DEFAULT) {
             if (sp->omode >= OM_KETAMA) {
                 /* md5 modes make bucket_size/4 * 4 points but search
                  * bucket_size: only multiples of 4 are defined (upstream
@@ -161,8 +192,10 @@ static void spec_gen(src_t *s, spec_t *sp) {
             unsigned c = src_byte(s);
             if (c < 200) {
                 sp->conf[i] = (uint8_t)DELIMS[c % (sizeof(DELIMS) - 1)];
-            } else if (c < 230) {
+            } else if (c < 225) {
                 sp->conf[i] = (uint8_t)('a' + c % 26);
+            } else if (c < 235) {
+                sp->conf[i] = 0; /* C's strstr ends the conf here */
             } else {
                 sp->conf[i] = (uint8_t)src_byte(s); /* any byte, NUL too */
             }
@@ -172,6 +205,11 @@ static void spec_gen(src_t *s, spec_t *sp) {
         if (sp->has_seed) {
             sp->seedlen = (int)src_below(s, sizeof(sp->seed) + 1);
             for (int i = 0; i < sp->seedlen; i++) sp->seed[i] = (uint8_t)src_byte(s);
+        }
+        b = src_byte(s);
+        if (b >= 240) {
+            sp->prefixlen = b == 255 ? 600 : 1 + (int)(b % 12);
+            for (int i = 0; i < sp->prefixlen; i++) sp->prefix[i] = (uint8_t)('p' + i % 5);
         }
     }
     int hostmode = (int)src_below(s, 7);
@@ -250,6 +288,13 @@ static void print_spec(FILE *f, const spec_t *sp) {
         if (sp->iothread) fputs(" iothread = true,", f);
         if (sp->dist == DIST_JUMP) fputs(" dist = mcp.dist_jump_hash,", f);
         if (sp->dist == DIST_RING) fputs(" dist = mcp.dist_ring_hash,", f);
+        if (sp->dist == DIST_CJUMP)
+            fprintf(f, " dist = { new = function(pool, opts) local t = {} for i = 1, %d do t[i] = { id = i } end"
+                       " return mcp.dist_jump_hash.new(t, opts) end },", sp->m);
+        if (sp->dist == DIST_CRING)
+            fprintf(f, " dist = { new = function(pool, opts) local t = {} for i = 1, %d do"
+                       " t[i] = { id = i, addr = 'r' .. i, port = '11211' } end"
+                       " return mcp.dist_ring_hash.new(t, opts) end },", sp->m);
         if (sp->omode) fprintf(f, " omode = \"%s\",", omode_names[sp->omode]);
         if (sp->obuckets) fprintf(f, " obuckets = %d,", sp->obuckets);
         if (sp->filter) {
@@ -262,6 +307,11 @@ static void print_spec(FILE *f, const spec_t *sp) {
         if (sp->has_seed) {
             fputs(" seed = ", f);
             print_lstr(f, sp->seed, (size_t)sp->seedlen);
+            fputc(',', f);
+        }
+        if (sp->prefixlen) {
+            fputs(" beprefix = ", f);
+            print_lstr(f, sp->prefix, (size_t)sp->prefixlen);
             fputc(',', f);
         }
         fputs(" }", f);
@@ -292,19 +342,26 @@ static LIBEVENT_THREAD *threads[MAXTHREADS];
 
 /* The same Lua for both VMs: each resolves `mcp` to its own library. */
 static const char CHUNK[] =
-    "local n, hosts, ports, form, dist, omode, obuckets, filter, conf, hash, seed, iothread = ...\n"
+    "local n, hosts, ports, form, dist, omode, obuckets, filter, conf, hash, seed, iothread, m, beprefix = ...\n"
     "local b = {}\n"
     "for i = 1, n do b[i] = mcp.backend('b' .. i, hosts[i], ports[i]) end\n"
     "if form == 0 then return mcp.pool(b) end\n"
     "if form == 1 then return mcp.pool(b, nil) end\n"
     "local o = {}\n"
-    "if dist == 1 then o.dist = mcp.dist_jump_hash elseif dist == 2 then o.dist = mcp.dist_ring_hash end\n"
+    "if dist == 1 then o.dist = mcp.dist_jump_hash elseif dist == 2 then o.dist = mcp.dist_ring_hash\n"
+    "elseif dist == 3 then o.dist = { new = function(pool, opts) local t = {}\n"
+    "    for i = 1, m do t[i] = { id = i } end return mcp.dist_jump_hash.new(t, opts) end }\n"
+    "elseif dist == 4 then o.dist = { new = function(pool, opts) local t = {}\n"
+    "    for i = 1, m do t[i] = { id = i, addr = 'r' .. i, port = '11211' } end\n"
+    "    return mcp.dist_ring_hash.new(t, opts) end }\n"
+    "end\n"
     "o.omode = omode\n"
     "o.obuckets = obuckets\n"
     "if filter then o.filter = filter o.filter_conf = conf end\n"
     "if hash == 1 then o.hash = mcp.hash_xxhash elseif hash == 2 then o.hash = mcp.dist_ring_hash.hash end\n"
     "o.seed = seed\n"
     "o.iothread = iothread\n"
+    "o.beprefix = beprefix\n"
     "return mcp.pool(b, o)\n";
 
 static int fuzz_mode = 0;   /* libFuzzer driving: abort() on a difference */
@@ -312,7 +369,7 @@ static int keep_going = 0;
 static int control = 0;     /* --control: upstream gets the key with its last byte flipped */
 static uint64_t n_reports = 0;
 /* what the compared keys covered */
-static uint64_t st_filter[3], st_dist[3], st_hash[3], st_long, st_nul, st_empty, st_multi;
+static uint64_t st_filter[3], st_dist[5], st_hash[3], st_long, st_nul, st_empty, st_multi;
 static int quiet = 0;
 static uint64_t n_keys = 0, n_pools = 0, n_pool_errors = 0, n_diffs = 0, n_null = 0;
 static uint64_t n_inputs = 0;
@@ -415,7 +472,9 @@ static int make_pool(impl_t *im, const spec_t *sp) {
     lua_pushinteger(L, sp->hash);
     if (sp->has_seed) push_lstr(L, sp->seed, (size_t)sp->seedlen); else lua_pushnil(L);
     if (sp->iothread) lua_pushboolean(L, 1); else lua_pushnil(L);
-    if (lua_pcall(L, 12, 1, 0) != LUA_OK) {
+    lua_pushinteger(L, sp->m);
+    if (sp->prefixlen) push_lstr(L, sp->prefix, (size_t)sp->prefixlen); else lua_pushnil(L);
+    if (lua_pcall(L, 14, 1, 0) != LUA_OK) {
         snprintf(im->err, sizeof(im->err), "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "(non-string error)");
         lua_settop(L, top);
         return -1;
@@ -703,6 +762,52 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 }
 
+/* Writes `count` starting inputs for the coverage-guided mode into `dir`:
+ * random spec bytes (as many as spec_gen reads), then 4..24 keys from the
+ * seeded key generator, length-prefixed as LLVMFuzzerTestOneInput reads
+ * them. */
+static int make_seeds(const char *dir, unsigned count, uint64_t seed) {
+    static uint8_t buf[1 << 16], key[MAXKEY], prev[MAXKEY];
+    static spec_t sp;
+    src_t r = { .d = NULL, .s = seed };
+    for (unsigned i = 0; i < count; i++) {
+        uint8_t pre[2048];
+        for (size_t k = 0; k < sizeof(pre); k++) pre[k] = (uint8_t)src_byte(&r);
+        src_t ps = { .d = pre, .n = sizeof(pre) };
+        spec_gen(&ps, &sp);
+        size_t len = ps.pos;
+        memcpy(buf, pre, len);
+        size_t prevlen = 0;
+        unsigned nk = 4 + src_below(&r, 21);
+        for (unsigned j = 0; j < nk; j++) {
+            size_t kl = gen_key(&r, &sp, key, prev, prevlen);
+            if (kl > 600) kl = 600; /* keep the inputs small */
+            if (len + kl + 3 > 2048) break; /* the fuzzing runs' -max_len */
+            if (kl < 255) {
+                buf[len++] = (uint8_t)kl;
+            } else {
+                unsigned v = (unsigned)(kl - 255);
+                buf[len++] = 255;
+                buf[len++] = (uint8_t)(v >> 8);
+                buf[len++] = (uint8_t)v;
+            }
+            memcpy(buf + len, key, kl);
+            len += kl;
+            memcpy(prev, key, kl);
+            prevlen = kl;
+        }
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/seed-%llu-%04u", dir, (unsigned long long)seed, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(buf, 1, len, f) != len) {
+            fprintf(stderr, "fuzz-keys: %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------
  * driver
  * --------------------------------------------------------------------- */
@@ -801,17 +906,27 @@ static void summary(const char *mode, double secs) {
            (unsigned long long)n_keys, (unsigned long long)(2 * n_keys),
            (unsigned long long)n_null, (unsigned long long)n_diffs, secs,
            secs > 0 ? (double)n_keys / secs : 0.0);
-    printf("  keys by pool: no filter %llu, stop %llu, tags %llu; jump (default) %llu, jump %llu, ring %llu; "
+    printf("  keys by pool: no filter %llu, stop %llu, tags %llu; jump (default) %llu, jump %llu, ring %llu, "
+           "Lua dist over jump %llu, Lua dist over ring %llu; "
            "default hasher %llu, mcp.hash_xxhash %llu, ring md5 %llu; more than one backend %llu\n"
            "  keys: empty %llu, with a NUL %llu, longer than KEY_MAX_LENGTH (%d) %llu\n",
            (unsigned long long)st_filter[0], (unsigned long long)st_filter[1], (unsigned long long)st_filter[2],
            (unsigned long long)st_dist[0], (unsigned long long)st_dist[1], (unsigned long long)st_dist[2],
+           (unsigned long long)st_dist[3], (unsigned long long)st_dist[4],
            (unsigned long long)st_hash[0], (unsigned long long)st_hash[1], (unsigned long long)st_hash[2],
            (unsigned long long)st_multi, (unsigned long long)st_empty, (unsigned long long)st_nul,
            KEY_MAX_LENGTH, (unsigned long long)st_long);
 }
 
 #ifdef KEYS_LIBFUZZER
+static double fuzz_t0;
+static void fuzz_summary(void) {
+    if (n_inputs == 0) return; /* the outer process of a -merge=1 */
+    char mode[64];
+    snprintf(mode, sizeof(mode), "libFuzzer (%llu inputs)", (unsigned long long)n_inputs);
+    summary(mode, now() - fuzz_t0);
+    fflush(stdout);
+}
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *data, size_t size));
 #endif
 
@@ -826,6 +941,32 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc && ndirs < 64) dirs[ndirs++] = argv[++i];
         else if (strcmp(argv[i], "--keep-going") == 0) keep_going = 1;
         else if (strcmp(argv[i], "--control") == 0) { control = 1; keep_going = 1; }
+        else if (strcmp(argv[i], "--oob-control") == 0 && i + 1 < argc) {
+            /* a sanitizer control: hand one helper a key block 1 byte
+             * shorter than the length passed. Under ASan the read past the
+             * block must be reported (exit status != 0) where that code is
+             * instrumented: upstream's C always, ours with --rust-asan. */
+            int which = strcmp(argv[i + 1], "ours") == 0 ? 0 : 1;
+            setup();
+            static spec_t sp;
+            memset(&sp, 0, sizeof(sp));
+            sp.n = 2; sp.nthreads = 1; sp.form = FORM_NOOPTS;
+            for (int b = 0; b < 2; b++) {
+                put_str(sp.host[b], &sp.hostlen[b], "127.0.0.1");
+                put_str(sp.port[b], &sp.portlen[b], b ? "2" : "1");
+            }
+            if (!ensure_pools(&sp)) return 2;
+            char *k = malloc(40);
+            memset(k, 'k', 40);
+            mcp_backend_t *be = impls[which].helper(&impls[which].pp, k, 41);
+            printf("fuzz-keys oob-control: %s read 1 byte past a 40-byte key block: not detected (%p)\n",
+                   impls[which].name, (void *)be);
+            free(k);
+            return 0;
+        }
+        else if (strcmp(argv[i], "--make-seeds") == 0 && i + 2 < argc) {
+            return make_seeds(argv[i + 1], (unsigned)strtoul(argv[i + 2], NULL, 0), seed);
+        }
         else if (strcmp(argv[i], "--quiet") == 0) quiet = 1;
         else if (strcmp(argv[i], "--replay") == 0) {
             replay_only = 1;
@@ -842,6 +983,8 @@ int main(int argc, char **argv) {
 #ifdef KEYS_LIBFUZZER
         fuzz_mode = 1;
         setup();
+        fuzz_t0 = now();
+        atexit(fuzz_summary);
         return LLVMFuzzerRunDriver(&argc, &argv, LLVMFuzzerTestOneInput);
 #else
         usage();
