@@ -31,17 +31,17 @@ all: tree
 
 # Every entry point first checks (as root: installs) what it needs.
 tree:
-	@scripts/prereqs.sh run
-	scripts/build-tree.sh
+	@scripts/build/prereqs.sh run
+	scripts/build/build-tree.sh
 
 run:
-	@scripts/prereqs.sh run
-	scripts/build-tree.sh
-	scripts/run-example.sh
+	@scripts/build/prereqs.sh run
+	scripts/build/build-tree.sh
+	scripts/build/run-example.sh
 
 test:
-	@scripts/prereqs.sh test
-	scripts/build-tree.sh
+	@scripts/build/prereqs.sh test
+	scripts/build/build-tree.sh
 	$(MAKE) --no-print-directory check-link
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory lint
@@ -50,35 +50,35 @@ test:
 	$(MAKE) --no-print-directory cargo-test
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory layout-mismatch
-	scripts/test-drift.sh
+	scripts/checks/test-drift.sh
 	$(MAKE) --no-print-directory own-tests
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory test-check
-	scripts/test-fetch.sh
+	scripts/tests/test-fetch.sh
 	$(MAKE) --no-print-directory test-reliability
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua
 	@echo "make test: all tests passed (memcached $(MEMCACHED_VERSION))"
 
 check-link:
-	scripts/check-link.sh
+	scripts/checks/check-link.sh
 
 # How much of the crate is inside `unsafe` blocks, per module (targets:
 # crate <= 15%, src/mcplib <= 5% and no unsafe fn; every block documented).
 unsafe-report:
-	@scripts/unsafe-report.py
+	@scripts/checks/unsafe-report.py
 
 # No type the library handles has drop glue (what makes Lua's longjmp over
 # our frames sound); with a control that must be detected.
 check-no-drop:
-	scripts/check-no-drop.sh
+	scripts/checks/check-no-drop.sh
 
 # cargo test once per layout (the build script measures the structs with the
 # flags of that binary), each in its own target dir.
 cargo-test:
 	@set -e; for l in $(LAYOUTS); do \
 	  echo "== cargo test ($$l layout)"; \
-	  eval "$$(scripts/tree-env.sh $$l)"; \
+	  eval "$$(scripts/build/tree-env.sh $$l)"; \
 	  cargo test --locked --target-dir target/test-$$l; \
 	done
 
@@ -88,7 +88,7 @@ c-tests:
 # rustfmt and clippy (warnings are errors), with the debug layout's flags.
 lint:
 	cargo fmt --check
-	@eval "$$(scripts/tree-env.sh memcached-debug)"; \
+	@eval "$$(scripts/build/tree-env.sh memcached-debug)"; \
 	  cargo clippy --locked --target-dir target/test-memcached-debug --all-targets -- -D warnings
 
 header:
@@ -103,93 +103,93 @@ check-header:
 	@head -3 Cargo.lock | grep -q '^version = 3$$' || { echo "check-header: Cargo.lock must be lockfile version 3" >&2; exit 1; }
 
 layout-mismatch:
-	scripts/test-lua-api-mismatch.sh memcached-debug
-	scripts/test-layout-mismatch.sh memcached-debug
+	scripts/checks/test-lua-api-mismatch.sh memcached-debug
+	scripts/checks/test-layout-mismatch.sh memcached-debug
 
 own-tests:
-	scripts/own-tests.sh memcached-debug
-	scripts/own-tests.sh memcached
+	scripts/tests/own-tests.sh memcached-debug
+	scripts/tests/own-tests.sh memcached
 
 conformance: conformance-debug conformance-prod
 
 conformance-debug:
-	scripts/conformance.sh memcached-debug
+	scripts/tests/conformance.sh memcached-debug
 
 conformance-prod:
-	scripts/conformance.sh memcached
+	scripts/tests/conformance.sh memcached
 
 test-asan:
-	scripts/test-asan.sh
+	scripts/tests/test-asan.sh
 
 # Reliability (docs/RELIABILITY.md). The short versions run in make test;
 # the full ones are targets of their own.
 STOCK_TREE := build/stock/memcached-$(MEMCACHED_VERSION)
 test-reliability:
-	MCP_STOCK=1 scripts/build-tree.sh
-	scripts/test-gc-race.sh 10
-	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
-	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
-	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
-	python3 scripts/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 20
-	scripts/fuzz-keys.sh $(TREE) --short --if-behaviour-tree
-	scripts/test-routing.sh $(TREE) $(STOCK_TREE) 100
-	python3 scripts/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	scripts/reliability/test-gc-race.sh 10
+	python3 scripts/reliability/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
+	python3 scripts/reliability/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
+	python3 scripts/reliability/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
+	python3 scripts/reliability/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 20
+	scripts/reliability/fuzz-keys.sh $(TREE) --short --if-behaviour-tree
+	scripts/tests/test-routing.sh $(TREE) $(STOCK_TREE) 100
+	python3 scripts/reliability/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
 	  --bin stock=$(STOCK_TREE)/memcached --check-doc docs/config-check.md
-	scripts/test-alloc-fail.sh 25 $(TREE)
-	MEMCHECK=1 scripts/test-alloc-fail.sh 60 $(TREE)
-	python3 scripts/alloc-sequence.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached
-	python3 scripts/alloc-sequence.py --ours $(TREE)/memcached-debug --stock $(STOCK_TREE)/memcached-debug
+	scripts/reliability/test-alloc-fail.sh 25 $(TREE)
+	MEMCHECK=1 scripts/reliability/test-alloc-fail.sh 60 $(TREE)
+	python3 scripts/reliability/alloc-sequence.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached
+	python3 scripts/reliability/alloc-sequence.py --ours $(TREE)/memcached-debug --stock $(STOCK_TREE)/memcached-debug
 
 # >= 1,000,000 calls against the stock C build; then without the calls known
 # to crash the stock build, so that every outcome is compared; then on the
 # ASan build.
 fuzz:
-	@scripts/prereqs.sh fuzz
-	scripts/build-tree.sh
-	MCP_STOCK=1 scripts/build-tree.sh
-	python3 scripts/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 125 --calls 8000
-	python3 scripts/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 50 --calls 8000 \
+	@scripts/build/prereqs.sh fuzz
+	scripts/build/build-tree.sh
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	python3 scripts/reliability/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 125 --calls 8000
+	python3 scripts/reliability/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 50 --calls 8000 \
 	  --out /tmp/mcpfuzzsafe
-	scripts/test-asan.sh --build-only
-	python3 scripts/fuzz.py --asan --ours build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug \
+	scripts/tests/test-asan.sh --build-only
+	python3 scripts/reliability/fuzz.py --asan --ours build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug \
 	  --stock $(STOCK_TREE)/memcached-debug --seeds 25 --calls 8000
 
 # Untrusted keys (docs/RELIABILITY.md, "Key routing"): the routing helper
-# against upstream's proxy_lua.c in one process (scripts/fuzz-keys.sh:
+# against upstream's proxy_lua.c in one process (scripts/reliability/fuzz-keys.sh:
 # 100 M seeded keys, 5 M on ASan+UBSan, libFuzzer with coverage from our
 # Rust for 10 minutes, the debug layout, coverage of our routing code),
 # then 1,000,000 keys through real proxies, ours beside stock C.
 fuzz-keys:
-	@scripts/prereqs.sh test
-	scripts/build-tree.sh
-	MCP_STOCK=1 scripts/build-tree.sh
-	scripts/fuzz-keys.sh $(TREE) --keys 100000000 --asan-keys 5000000 --sancov --fuzz 600 --merge
-	scripts/fuzz-keys.sh $(TREE) --layout memcached-debug --keys 20000000 --asan-keys 1000000
-	scripts/fuzz-keys.sh $(TREE) --keys 0 --asan-keys 0 --coverage
-	scripts/test-routing.sh $(TREE) $(STOCK_TREE) 4630
+	@scripts/build/prereqs.sh test
+	scripts/build/build-tree.sh
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	scripts/reliability/fuzz-keys.sh $(TREE) --keys 100000000 --asan-keys 5000000 --sancov --fuzz 600 --merge
+	scripts/reliability/fuzz-keys.sh $(TREE) --layout memcached-debug --keys 20000000 --asan-keys 1000000
+	scripts/reliability/fuzz-keys.sh $(TREE) --keys 0 --asan-keys 0 --coverage
+	scripts/tests/test-routing.sh $(TREE) $(STOCK_TREE) 4630
 
 # 1,000 reloads under load, ours then the stock C build.
 test-soak:
-	scripts/build-tree.sh
-	MCP_STOCK=1 scripts/build-tree.sh
-	python3 scripts/soak.py --bin $(TREE)/memcached --reloads 1000
-	-python3 scripts/soak.py --bin $(STOCK_TREE)/memcached --reloads 1000
+	scripts/build/build-tree.sh
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	python3 scripts/reliability/soak.py --bin $(TREE)/memcached --reloads 1000
+	-python3 scripts/reliability/soak.py --bin $(STOCK_TREE)/memcached --reloads 1000
 
-# Backend faults under load (scripts/fault-storm.py, docs/RELIABILITY.md):
+# Backend faults under load (scripts/reliability/fault-storm.py, docs/RELIABILITY.md):
 # reloads every 0.3 s, backends stopped, killed, slowed, connections
 # dropped, all at once; the same storm on stock C first (the reference).
 # Production, debug and ASan builds. make test runs a 20 s storm.
 FAULT_SECONDS ?= 120
 test-faults:
-	scripts/build-tree.sh
-	MCP_STOCK=1 scripts/build-tree.sh
-	scripts/test-asan.sh --build-only
+	scripts/build/build-tree.sh
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	scripts/tests/test-asan.sh --build-only
 	@mkdir -p build/faults
-	python3 scripts/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/prod.json \
+	python3 scripts/reliability/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/prod.json \
 	  --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached
-	python3 scripts/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/debug.json \
+	python3 scripts/reliability/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/debug.json \
 	  --bin stock-debug=$(STOCK_TREE)/memcached-debug --bin ours-debug=$(TREE)/memcached-debug
-	python3 scripts/fault-storm.py --duration $(FAULT_SECONDS) --json build/faults/asan.json \
+	python3 scripts/reliability/fault-storm.py --duration $(FAULT_SECONDS) --json build/faults/asan.json \
 	  --sanitizer-logs build/faults/sanitizers \
 	  --bin stock-debug=$(STOCK_TREE)/memcached-debug \
 	  --bin ours-asan=build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
@@ -197,9 +197,9 @@ test-faults:
 # 100 starts of each backend-release-race reproduction on our production,
 # debug and ASan builds (and the stock C build, for comparison).
 test-gc-race:
-	scripts/test-asan.sh --build-only
-	MCP_STOCK=1 scripts/build-tree.sh
-	MCP_GC_RACE_STOCK=$(STOCK_TREE) scripts/test-gc-race.sh 100 $(TREE)/memcached $(TREE)/memcached-debug \
+	scripts/tests/test-asan.sh --build-only
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	MCP_GC_RACE_STOCK=$(STOCK_TREE) scripts/reliability/test-gc-race.sh 100 $(TREE)/memcached $(TREE)/memcached-debug \
 	  build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
 
 # proxy-lua-check (docs/config-check.md): build its shim; exactness tests.
@@ -207,11 +207,11 @@ check-tool:
 	cc -shared -fPIC -O2 -o tools/proxy-lua-check/noconnect.so tools/proxy-lua-check/noconnect.c
 
 test-check: check-tool
-	scripts/test-check.sh
+	scripts/tests/test-check.sh
 
 # The whole make test in a Debian i386 chroot (32-bit time_t).
 test-i386:
-	scripts/test-i386.sh
+	scripts/tests/test-i386.sh
 
 # Another Debian architecture under qemu-user (docs/debian.md,
 # "Architectures"): ours and stock C built in a chroot of SUITE for ARCH,
@@ -221,8 +221,8 @@ test-i386:
 ARCH ?=
 test-arch:
 	@[ -n "$(ARCH)" ] || { echo "make test-arch: say which architecture, e.g. make test-arch ARCH=armhf SUITE=sid" >&2; exit 2; }
-	@scripts/prereqs.sh arch
-	scripts/test-arch.sh $(ARCH) $(SUITE)
+	@scripts/build/prereqs.sh arch
+	scripts/tests/test-arch.sh $(ARCH) $(SUITE)
 
 # Every upstream release in DIR (memcached-VERSION.tar.*) plus Debian's
 # two: ours and stock C, each version's own t/proxy*.t on both binaries of
@@ -231,8 +231,8 @@ test-arch:
 # guard's test instead).
 test-versions:
 	@[ -n "$(DIR)" ] || { echo "make test-versions: DIR=directory of memcached-VERSION.tar.* tarballs" >&2; exit 2; }
-	@scripts/prereqs.sh test
-	scripts/test-versions.sh $(DIR)
+	@scripts/build/prereqs.sh test
+	scripts/tests/test-versions.sh $(DIR)
 
 # The drift guard's table (build-support/proxy_lua_releases.txt): per C
 # function of proxy_lua.c, its normalised hash in every checked release.
@@ -241,8 +241,8 @@ test-versions:
 BEHAVIOUR ?= 1.6.45
 drift-table:
 	@[ -n "$(DIR)" ] || { echo "make drift-table: DIR=directory of memcached-VERSION.tar.* tarballs" >&2; exit 2; }
-	MEMCACHED_VERSION=1.6.45 scripts/fetch-memcached.sh
-	MEMCACHED_VERSION=1.6.38 scripts/fetch-memcached.sh
+	MEMCACHED_VERSION=1.6.45 scripts/build/fetch-memcached.sh
+	MEMCACHED_VERSION=1.6.38 scripts/build/fetch-memcached.sh
 	cargo build -q --release --manifest-path tools/drift-table/Cargo.toml --target-dir target/drift-table
 	target/drift-table/release/drift-table $(BEHAVIOUR) build-support/proxy_lua_releases.txt \
 	  $(wildcard $(DIR)/memcached-*.tar.*) $(HOME)/.cache/mcp-rs/memcached_1.6.45.orig.tar.xz \
@@ -252,24 +252,24 @@ drift-table:
 # every 5th N under valgrind memcheck (no leak, no invalid access after a
 # failure).
 test-alloc-fail:
-	MCP_STOCK=1 scripts/build-tree.sh
-	scripts/test-alloc-fail.sh 1 $(TREE) $(STOCK_TREE)
-	MEMCHECK=1 scripts/test-alloc-fail.sh 5 $(TREE) $(STOCK_TREE)
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	scripts/reliability/test-alloc-fail.sh 1 $(TREE) $(STOCK_TREE)
+	MEMCHECK=1 scripts/reliability/test-alloc-fail.sh 5 $(TREE) $(STOCK_TREE)
 
 # Debian links the system liblua5.4 only in sid's 1.6.45-1 (its
 # 0006-Don-t-use-embedded-Lua.patch); trixie's 1.6.38-1 uses the bundled Lua,
 # which every other target tests.
 test-system-lua:
-	@if [ "$(MEMCACHED_VERSION)" = 1.6.45 ]; then scripts/test-system-lua.sh; \
+	@if [ "$(MEMCACHED_VERSION)" = 1.6.45 ]; then scripts/tests/test-system-lua.sh; \
 	else echo "test-system-lua: not a configuration of memcached $(MEMCACHED_VERSION) (Debian links the system Lua only in 1.6.45-1)"; fi
 
 # Benchmark (not a test): proxy-lua-rs beside the stock C build of the same
 # tarball and flags (build/stock/); updates docs/BENCHMARKS.md and
 # docs/benchmarks.png. BENCH_QUICK=1 for a short run.
 bench:
-	@scripts/prereqs.sh bench
-	scripts/build-tree.sh
-	MCP_STOCK=1 scripts/build-tree.sh
+	@scripts/build/prereqs.sh bench
+	scripts/build/build-tree.sh
+	MCP_STOCK=1 scripts/build/build-tree.sh
 	python3 bench/run.py --ours $(TREE) --stock build/stock/memcached-$(MEMCACHED_VERSION) \
 	  --docs docs/BENCHMARKS.md $(if $(BENCH_QUICK),--quick,)
 
@@ -279,15 +279,15 @@ bench:
 # architecture (hours; not in CI).
 SUITE ?= sid
 deb:
-	@scripts/prereqs.sh deb
-	scripts/deb-build.sh $(SUITE) $(ARCH)
+	@scripts/build/prereqs.sh deb
+	scripts/packaging/deb-build.sh $(SUITE) $(ARCH)
 
 # Installs them in a fresh chroot and proxies a round trip; the control
 # (Debian's stock package must fail the proxy-lua-rs check) runs too.
 deb-check:
-	@scripts/prereqs.sh deb
-	scripts/deb-check.sh $(SUITE) $(ARCH)
-	MCP_DEB_CHECK_STOCK=1 scripts/deb-check.sh $(SUITE) $(ARCH)
+	@scripts/build/prereqs.sh deb
+	scripts/packaging/deb-check.sh $(SUITE) $(ARCH)
+	MCP_DEB_CHECK_STOCK=1 scripts/packaging/deb-check.sh $(SUITE) $(ARCH)
 
 clean:
 	rm -rf build target

@@ -1,4 +1,4 @@
--- Benchmark config for scripts/bench.sh: keys "r/..." go to a plain pool,
+-- Benchmark config for scripts/bench/bench.sh: keys "r/..." go to a plain pool,
 -- keys "l/..." to a pool whose backend logs every request (rate = 1).
 local a = mcp.start_arg
 function mcp_config_pools()

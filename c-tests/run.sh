@@ -12,7 +12,7 @@ case "$which" in
   memcached-debug) other=memcached ;;
   *) echo "usage: $0 memcached|memcached-debug" >&2; exit 2 ;;
 esac
-eval "$("$ROOT/scripts/tree-env.sh" "$which")"
+eval "$("$ROOT/scripts/build/tree-env.sh" "$which")"
 TREE="$MCP_MEMCACHED_BUILD_DIR"
 SRC="$MCP_MEMCACHED_SRC_DIR"
 ARCHIVE="$TREE/proxy-lua-rs-build/$which/release/libproxy_lua_rs.a"
@@ -24,18 +24,9 @@ for f in "$ARCHIVE" "$OTHER_ARCHIVE" "$LIBLUA"; do
   [ -f "$f" ] || { echo "c-tests: missing $f (run 'make tree')" >&2; exit 1; }
 done
 
-# memcached's compile flags with absolute include paths and without the
-# coverage flags (they do not change layouts).
-FLAGS=()
-for fl in $MCP_PROBE_CFLAGS; do
-  case "$fl" in
-    -fprofile-arcs|-ftest-coverage) ;;
-    -I/*) FLAGS+=("$fl") ;;
-    -I*) FLAGS+=("-I$TREE/${fl#-I}") ;;
-    *) FLAGS+=("$fl") ;;
-  esac
-done
-FLAGS+=("-I$SRC" "-I$SRC/vendor/lua/src")
+# memcached's compile flags (FLAGS)
+# shellcheck source=scripts/lib/cflags.sh
+. "$ROOT/scripts/lib/cflags.sh"
 CC="${MCP_PROBE_CC:-cc}"
 
 # memcached sources the tests link (pure parts) and the stand-ins.

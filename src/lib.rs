@@ -13,7 +13,7 @@
 //!   place that raises Lua errors.
 //!
 //! `#![no_std]` without `alloc`: no type in this crate has a destructor
-//! (checked by scripts/check-no-drop.sh), which is what makes a Lua error's
+//! (checked by scripts/checks/check-no-drop.sh), which is what makes a Lua error's
 //! `longjmp` over our frames sound everywhere.
 //!
 //! # Safety vocabulary

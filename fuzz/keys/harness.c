@@ -28,7 +28,7 @@
  * read past it). Compared: the index of the chosen backend in the worker's
  * slots (or NULL), and, once per pool, the pool's routing members.
  *
- * Modes (scripts/fuzz-keys.sh builds and runs them):
+ * Modes (scripts/reliability/fuzz-keys.sh builds and runs them):
  *   harness --seed S --keys N [--corpus DIR]... [--keep-going] [--quiet]
  *       deterministic generator: pools and keys from seed S until N keys
  *       were compared; then replays every file of each DIR (libFuzzer

@@ -14,7 +14,7 @@
 //! Debian's `liblua5.4`): every function's type with
 //! `__builtin_types_compatible_p`, every constant's value, every type alias'
 //! size, signedness and kind, and `luaL_Reg`'s layout. A declaration that
-//! disagrees fails the build naming it (`scripts/test-lua-api-mismatch.sh`
+//! disagrees fails the build naming it (`scripts/checks/test-lua-api-mismatch.sh`
 //! proves it). Declarations are kept one per line (`rustfmt::skip`) so they read as a table.
 //!
 //! Every function is declared `extern "C-unwind"`: with a C-built Lua an

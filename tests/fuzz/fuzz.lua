@@ -1,4 +1,4 @@
--- Differential fuzzing of the mcp.* API (`make fuzz`, scripts/fuzz.py).
+-- Differential fuzzing of the mcp.* API (`make fuzz`, scripts/reliability/fuzz.py).
 --
 -- memcached loads this as its proxy config with
 --   -o proxy_config=tests/fuzz/fuzz.lua,proxy_arg=seed_S:calls_N:out_DIR
@@ -237,7 +237,7 @@ local function run(which, funcs, calls)
         -- exactly the arguments generated (trailing nils included: args.n)
         local ok, r = pcall(fn, table.unpack(args, 1, args.n or #args))
         out(f, n, e[1], ok, r)
-        -- a beprefix's length, for scripts/fuzz.py: C builds without the
+        -- a beprefix's length, for scripts/reliability/fuzz.py: C builds without the
         -- beprefix clamp (before 1.6.40) overrun the pool with a long one
         if e[1] == "pool" and type(args[2]) == "table" and type(args[2].beprefix) == "string" then
             notes:write(n, " beprefix ", #args[2].beprefix, "\n")

@@ -21,7 +21,7 @@
  * of a block), "TID n SIZE" (realloc of NULL: a new block, as Lua
  * allocates) or "TID f": thread, sizes and order, no addresses, so two
  * builds that make the same calls write the same lines
- * (scripts/alloc-sequence.py).
+ * (scripts/reliability/alloc-sequence.py).
  * On SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT it writes the crashing
  * thread's stack to stderr as "FAILALLOC-FRAME <object> <offset>" lines
  * (offsets into each loaded object), which the sweep resolves with

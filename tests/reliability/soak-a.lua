@@ -1,4 +1,4 @@
--- Reload soak config A (scripts/soak.py): two backends in one pool,
+-- Reload soak config A (scripts/reliability/soak.py): two backends in one pool,
 -- defaults. proxy_arg: b1_PORT:b2_PORT:b3_PORT.
 local a = mcp.start_arg
 function mcp_config_pools()
