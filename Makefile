@@ -130,7 +130,7 @@ test-reliability:
 	python3 scripts/reliability/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
 	python3 scripts/reliability/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/reliability/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
-	python3 scripts/reliability/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 20
+	python3 scripts/reliability/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 12
 	scripts/reliability/fuzz-keys.sh $(TREE) --short --if-behaviour-tree
 	scripts/tests/test-routing.sh $(TREE) $(STOCK_TREE) 100
 	python3 scripts/reliability/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
@@ -178,7 +178,7 @@ test-soak:
 # Backend faults under load (scripts/reliability/fault-storm.py, docs/RELIABILITY.md):
 # reloads every 0.3 s, backends stopped, killed, slowed, connections
 # dropped, all at once; the same storm on stock C first (the reference).
-# Production, debug and ASan builds. make test runs a 20 s storm.
+# Production, debug and ASan builds. make test runs a 12 s storm.
 FAULT_SECONDS ?= 120
 test-faults:
 	scripts/build/build-tree.sh
