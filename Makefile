@@ -130,7 +130,7 @@ test-reliability:
 	python3 scripts/reliability/fuzz.py --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 5 --calls 4000
 	python3 scripts/reliability/fuzz.py --safe --ours $(TREE)/memcached --stock $(STOCK_TREE)/memcached --seeds 3 --calls 4000 --out /tmp/mcpfuzzsafe
 	python3 scripts/reliability/soak.py --bin $(TREE)/memcached --reloads 50 --warmup 30
-	python3 scripts/reliability/fault-storm.py --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 12
+	python3 scripts/reliability/fault-storm.py --tree $(TREE) --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached --duration 12
 	scripts/reliability/fuzz-keys.sh $(TREE) --short --if-behaviour-tree
 	scripts/tests/test-routing.sh $(TREE) $(STOCK_TREE) 100
 	python3 scripts/reliability/reload-failures.py --bin ours=$(TREE)/memcached --bin ours-debug=$(TREE)/memcached-debug \
@@ -185,11 +185,11 @@ test-faults:
 	MCP_STOCK=1 scripts/build/build-tree.sh
 	scripts/tests/test-asan.sh --build-only
 	@mkdir -p build/faults
-	python3 scripts/reliability/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/prod.json \
+	python3 scripts/reliability/fault-storm.py --tree $(TREE) --duration $(FAULT_SECONDS) --check-rss --json build/faults/prod.json \
 	  --bin stock=$(STOCK_TREE)/memcached --bin ours=$(TREE)/memcached
-	python3 scripts/reliability/fault-storm.py --duration $(FAULT_SECONDS) --check-rss --json build/faults/debug.json \
+	python3 scripts/reliability/fault-storm.py --tree $(TREE) --duration $(FAULT_SECONDS) --check-rss --json build/faults/debug.json \
 	  --bin stock-debug=$(STOCK_TREE)/memcached-debug --bin ours-debug=$(TREE)/memcached-debug
-	python3 scripts/reliability/fault-storm.py --duration $(FAULT_SECONDS) --json build/faults/asan.json \
+	python3 scripts/reliability/fault-storm.py --tree $(TREE) --duration $(FAULT_SECONDS) --json build/faults/asan.json \
 	  --sanitizer-logs build/faults/sanitizers \
 	  --bin stock-debug=$(STOCK_TREE)/memcached-debug \
 	  --bin ours-asan=build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
