@@ -105,61 +105,56 @@ fn skip_literal(b: &[u8], i: usize) -> usize {
     (j + 1).min(b.len())
 }
 
-/// Comments replaced by a space; literals kept.
-fn strip_comments(src: &str) -> String {
-    let b = src.as_bytes();
+/// Rewrites `code`, keeping string and character literals byte for byte and
+/// passing everything else through `other`, which consumes from `b[i..]`
+/// and returns how far it got.
+fn outside_literals(code: &str, mut other: impl FnMut(&[u8], usize, &mut Vec<u8>) -> usize) -> String {
+    let b = code.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'"' | b'\'' => {
-                let j = skip_literal(b, i);
-                out.extend_from_slice(&b[i..j]);
-                i = j;
-            }
-            b'/' if i + 1 < b.len() && b[i + 1] == b'/' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                out.push(b' ');
-            }
-            b'/' if i + 1 < b.len() && b[i + 1] == b'*' => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-                out.push(b' ');
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+        if b[i] == b'"' || b[i] == b'\'' {
+            let j = skip_literal(b, i);
+            out.extend_from_slice(&b[i..j]);
+            i = j;
+        } else {
+            i = other(b, i, &mut out);
         }
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Whitespace removed outside literals.
-fn normalise(code: &str) -> String {
-    let b = code.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'"' | b'\'' => {
-                let j = skip_literal(b, i);
-                out.extend_from_slice(&b[i..j]);
-                i = j;
-            }
-            c if c.is_ascii_whitespace() => i += 1,
-            c => {
-                out.push(c);
+/// Comments replaced by a space; literals kept.
+fn strip_comments(src: &str) -> String {
+    outside_literals(src, |b, mut i, out| {
+        if b[i] == b'/' && i + 1 < b.len() && b[i + 1] == b'/' {
+            while i < b.len() && b[i] != b'\n' {
                 i += 1;
             }
+            out.push(b' ');
+            i
+        } else if b[i] == b'/' && i + 1 < b.len() && b[i + 1] == b'*' {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            out.push(b' ');
+            i + 2
+        } else {
+            out.push(b[i]);
+            i + 1
         }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    })
+}
+
+/// Whitespace removed outside literals.
+fn normalise(code: &str) -> String {
+    outside_literals(code, |b, i, out| {
+        if !b[i].is_ascii_whitespace() {
+            out.push(b[i]);
+        }
+        i + 1
+    })
 }
 
 fn fnv1a(data: &[u8]) -> u64 {

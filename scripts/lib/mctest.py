@@ -67,3 +67,30 @@ def nfds(pid):
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return 0
+
+
+class Reader:
+    """Reads memcached's replies from a socket: lines, and data blocks with
+    their CRLF. EOFError when the other side closes."""
+
+    def __init__(self, sock):
+        self.s = sock
+        self.buf = b""
+
+    def _fill(self):
+        d = self.s.recv(65536)
+        if not d:
+            raise EOFError("closed by the other side")
+        self.buf += d
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        l, self.buf = self.buf.split(b"\r\n", 1)
+        return l
+
+    def data(self, n):
+        while len(self.buf) < n + 2:
+            self._fill()
+        v, self.buf = self.buf[:n], self.buf[n + 2:]
+        return v

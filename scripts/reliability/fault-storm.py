@@ -64,7 +64,7 @@ import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from mctest import nfds, rss_kib, stats, wait_port  # noqa: E402
+from mctest import Reader, nfds, rss_kib, stats, wait_port  # noqa: E402
 
 USER = ["-u", "root"] if os.geteuid() == 0 else []
 PREFIXES = ["fo/", "as/", "af/", "zf/", "tt/", ""]
@@ -125,29 +125,11 @@ def classify(line):
     return "other"
 
 
-class Conn:
+class Conn(Reader):
     def __init__(self, port, timeout):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError("closed by the proxy")
-            self.buf += d
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
-
-    def data(self, n):
-        while len(self.buf) < n + 2:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError("closed by the proxy")
-            self.buf += d
-        v, self.buf = self.buf[:n], self.buf[n + 2:]
-        return v
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(s)
 
     def drop(self):
         # RST, as a client that goes away does

@@ -42,6 +42,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mctest import Reader, free_port, nfds, rss_kib  # noqa: E402
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CONFIGS = ["soak-a.lua", "soak-b.lua", "soak-c.lua"]
 # proxy_backend_total each config settles on with 4 worker threads:
@@ -51,10 +54,6 @@ EXPECTED_TOTAL = {"soak-a.lua": 8, "soak-b.lua": 20, "soak-c.lua": 2}
 USER = ["-u", "root"] if os.geteuid() == 0 else []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc, timeout=30):
@@ -94,40 +93,10 @@ def vm_kib(port):
     return int(stats(port, "proxy").get("vm_memory_kb", "-1"))
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
-def nfds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-class Reader:
-    def __init__(self, sock):
-        self.s = sock
-        self.buf = b""
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
-
-    def data(self, n):
-        while len(self.buf) < n + 2:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-        v, self.buf = self.buf[:n], self.buf[n + 2:]
-        return v
 
 
 def client(args):
