@@ -156,6 +156,25 @@ chroot_new() {
   chroot_unpack "$tb" "$d"
 }
 
+# deb_out ROOT SUITE ARCH -> where `make deb`'s results for SUITE/ARCH go
+deb_out() {
+  if [ "$3" = "$(host_arch)" ]; then echo "$1/build/deb/$2"; else echo "$1/build/deb/$2-$3"; fi
+}
+
+# chroot_new_arch SUITE ARCH DIR: a fresh chroot for building or checking
+# packages: the buildd chroot of this machine's architecture, or another
+# architecture's (qemu-user) cached one
+chroot_new_arch() {
+  local suite=$1 arch=$2 d=$3 tb
+  if [ "$arch" = "$(host_arch)" ]; then
+    chroot_new "$suite" "$d"
+  else
+    ensure_qemu "$arch" || return 1
+    tb=$(chroot_tarball_foreign "$suite" "$arch") || return 1
+    chroot_unpack "$tb" "$d"
+  fi
+}
+
 chroot_unpack() { # TARBALL DIR: a fresh chroot from TARBALL, mounted
   local tb=$1 d=$2
   [ -e "$d" ] && { chroot_cleanup "$d" || return 1; }

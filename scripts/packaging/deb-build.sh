@@ -24,8 +24,7 @@ SUITE="${1:-sid}"
 # shellcheck source=scripts/lib/chroot.sh
 . "$ROOT/scripts/lib/chroot.sh"
 ARCH="${2:-$(host_arch)}"
-OUT="$ROOT/build/deb/$SUITE"
-[ "$ARCH" = "$(host_arch)" ] || OUT="$ROOT/build/deb/$SUITE-$ARCH"
+OUT=$(deb_out "$ROOT" "$SUITE" "$ARCH")
 [ "$(id -u)" = 0 ] || { echo "deb-build: needs root (chroot, mounts, unshare)" >&2; exit 1; }
 t0=$(date +%s)
 step() { echo "== deb-build [$SUITE/$ARCH] +$(elapsed "$t0")s: $*" >&2; }
@@ -38,13 +37,7 @@ base=$(basename "$dsc" .dsc)
 
 CH="$OUT/chroot"
 step "chroot ($SUITE $ARCH)"
-if [ "$ARCH" = "$(host_arch)" ]; then
-  chroot_new "$SUITE" "$CH" || exit 1
-else
-  ensure_qemu "$ARCH" || exit 1
-  tb=$(chroot_tarball_foreign "$SUITE" "$ARCH") || exit 1
-  chroot_unpack "$tb" "$CH" || exit 1
-fi
+chroot_new_arch "$SUITE" "$ARCH" "$CH" || exit 1
 mkdir -p "$CH/build"
 cp "$OUT"/src/*.dsc "$OUT"/src/*.tar.xz "$CH/build/"
 

@@ -21,9 +21,9 @@ SUITE="${1:-sid}"
 # shellcheck source=scripts/lib/chroot.sh
 . "$ROOT/scripts/lib/chroot.sh"
 ARCH="${2:-$(host_arch)}"
-OUT="$ROOT/build/deb/$SUITE"
+OUT=$(deb_out "$ROOT" "$SUITE" "$ARCH")
 FOREIGN=0
-[ "$ARCH" = "$(host_arch)" ] || { OUT="$ROOT/build/deb/$SUITE-$ARCH"; FOREIGN=1; }
+[ "$ARCH" = "$(host_arch)" ] || FOREIGN=1
 STOCK="${MCP_DEB_CHECK_STOCK:-0}"
 SFX=""; [ "$STOCK" = 1 ] && SFX="-stock"
 [ "$(id -u)" = 0 ] || { echo "deb-check: needs root (chroot, mounts)" >&2; exit 1; }
@@ -31,13 +31,7 @@ t0=$(date +%s)
 step() { echo "== deb-check [$SUITE/$ARCH$SFX] +$(elapsed "$t0")s: $*" >&2; }
 
 CH="$OUT/check-chroot$SFX"
-if [ $FOREIGN = 0 ]; then
-  chroot_new "$SUITE" "$CH" || exit 1
-else
-  ensure_qemu "$ARCH" || exit 1
-  tb=$(chroot_tarball_foreign "$SUITE" "$ARCH") || exit 1
-  chroot_unpack "$tb" "$CH" || exit 1
-fi
+chroot_new_arch "$SUITE" "$ARCH" "$CH" || exit 1
 mkdir -p "$CH/pkgs"
 if [ "$STOCK" = 1 ]; then
   step "installing Debian's own memcached (control)"

@@ -44,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from mctest import Reader, free_port, nfds, rss_kib  # noqa: E402
+from mctest import stats as mc_stats  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CONFIGS = ["soak-a.lua", "soak-b.lua", "soak-c.lua"]
@@ -70,22 +71,11 @@ def wait_port(port, proc, timeout=30):
 
 
 def stats(port, group=""):
-    """`stats [group]` as a dict."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(f"stats {group}".strip().encode() + b"\r\n")
-    buf = b""
-    while not buf.endswith(b"END\r\n"):
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-    s.close()
-    out = {}
-    for line in buf.decode().splitlines():
-        p = line.split()
-        if len(p) == 3 and p[0] == "STAT":
-            out[p[1]] = p[2]
-    return out
+    """`stats [group]` as a dict; OSError when the proxy does not answer."""
+    r = mc_stats(port, group, timeout=10)
+    if r is None:
+        raise OSError(f"no answer to stats {group}")
+    return r
 
 
 def vm_kib(port):
