@@ -144,6 +144,18 @@ chroot_cleanup() {
   rm -rf --one-file-system "$d"
 }
 
+# chroot_kill DIR: kill the processes whose root is DIR, and only those. A
+# `pkill` run inside the chroot sees the whole machine's processes (one PID
+# namespace) and would kill the host's memcached runs too.
+chroot_kill() {
+  local want p
+  want=$(stat -L -c %d:%i "$1") || return 0
+  for p in /proc/[0-9]*; do
+    [ "$(stat -L -c %d:%i "$p/root" 2>/dev/null)" = "$want" ] && kill -9 "${p#/proc/}" 2>/dev/null
+  done
+  return 0
+}
+
 _chroot_cleanup_all() {
   local d
   for d in "${_CHROOTS[@]}"; do chroot_umount "$d"; done

@@ -104,7 +104,7 @@ fail=$?
 set -e
 
 if [ "${MCP_ARCH_KEEP:-0}" != 1 ]; then
-  chroot_run "$CH" "pkill -f memcached" 2>/dev/null || true
+  chroot_kill "$CH"
   chroot_cleanup "$CH"
 fi
 echo "test-arch [$SUITE/$ARCH]: $([ $fail = 0 ] && echo PASSED || echo FAILED) in $(elapsed "$t0")s (summary: $OUT/summary.txt, logs: $OUT/logs/)" | tee -a "$OUT/summary.txt"

@@ -68,7 +68,7 @@ if [ "$rc" != 0 ]; then
 fi
 set -e
 # memcached processes a test left behind would keep writing into the tree
-chroot "$CH" pkill -f memcached 2>/dev/null || true; sleep 1
+chroot_kill "$CH"; sleep 1
 chroot_cleanup "$CH"
 echo "test-i386: make test in i386 $SUITE: status $rc (+$(elapsed "$t0")s; log build/i386/make-test.log)" >&2
 exit $rc
