@@ -11,7 +11,9 @@
 # A tarball's SHA-256 is taken from DIR/SHA256SUMS when there is one (and
 # must match it); otherwise from the file itself, said so. Logs:
 # build/versions/VERSION/; the table: build/versions/table.md.
-# VERSIONS="1.6.40 1.6.45" limits the run to those.
+# VERSIONS="1.6.40 1.6.45" limits the run to those. MCP_RESUME=1 completes
+# a run that was cut short: per binary, only the files missing from its log
+# are run (appended to it); complete logs are kept as they are.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR="${1:?usage: test-versions.sh DIR}"
@@ -58,7 +60,7 @@ rows=()
 for v in $versions; do
   [ -n "${TB[$v]:-}" ] || { echo "test-versions: no tarball for $v" >&2; fail=1; continue; }
   L="$OUT/$v"; mkdir -p "$L"
-  rm -f "$L"/*.retry-*.log "$L/differences.txt"
+  [ "${MCP_RESUME:-0}" = 1 ] || rm -f "$L"/*.retry-*.log "$L/differences.txt"
   envs=(MEMCACHED_VERSION=$v)
   [ -n "${SHA[$v]}" ] && envs+=(MEMCACHED_ORIG_TARBALL="${TB[$v]}" MEMCACHED_ORIG_SHA256="${SHA[$v]}")
   say "$v: building ours and stock C"
@@ -73,10 +75,23 @@ for v in $versions; do
   for b in ours stock; do
     tree="$ROOT/build/memcached-$v"; [ $b = stock ] && tree="$ROOT/build/stock/memcached-$v"
     for which in memcached-debug memcached; do
-      say "$v: t/proxy*.t, $b $which"
-      env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
-        "$ROOT/scripts/tests/conformance.sh" "$which" > "$L/conformance-$b-$which.log" 2>&1
-      tail -1 "$L/conformance-$b-$which.log" | sed 's/^/    /' >&2
+      log="$L/conformance-$b-$which.log"
+      if [ "${MCP_RESUME:-0}" = 1 ] && [ -s "$log" ]; then
+        # a run cut short (killed): run only the files its log lacks
+        missing=()
+        for f in "$tree"/t/proxy*.t; do
+          f=$(basename "$f"); grep -qE "^(PASS|FAIL|XFAIL|XPASS|SKIP) +$f " "$log" || missing+=("$f")
+        done
+        [ ${#missing[@]} = 0 ] && { say "$v: $b $which: complete in $log"; continue; }
+        say "$v: t/proxy*.t, $b $which: resuming with ${missing[*]}"
+        env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
+          "$ROOT/scripts/tests/conformance.sh" "$which" "${missing[@]}" >> "$log" 2>&1
+      else
+        say "$v: t/proxy*.t, $b $which"
+        env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
+          "$ROOT/scripts/tests/conformance.sh" "$which" > "$log" 2>&1
+      fi
+      tail -1 "$log" | sed 's/^/    /' >&2
     done
   done
   # Timing-sensitive upstream files (proxylimits.t's mock backend, reload
