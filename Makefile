@@ -227,7 +227,7 @@ test-arch:
 # Every upstream release in DIR (memcached-VERSION.tar.*) plus Debian's
 # two: ours and stock C, each version's own t/proxy*.t on both binaries of
 # both builds, one table (docs/debian.md, "Upstream releases"). About
-# 15 minutes per release on 2 cores: not in CI (make test runs the drift
+# 8 minutes per release on 2 cores: not in CI (make test runs the drift
 # guard's test instead).
 test-versions:
 	@[ -n "$(DIR)" ] || { echo "make test-versions: DIR=directory of memcached-VERSION.tar.* tarballs" >&2; exit 2; }
