@@ -44,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from mctest import Reader, free_port, nfds, rss_kib  # noqa: E402
+from mctest import wait_port as mc_wait_port  # noqa: E402
 from mctest import stats as mc_stats  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -55,19 +56,10 @@ EXPECTED_TOTAL = {"soak-a.lua": 8, "soak-b.lua": 20, "soak-c.lua": 2}
 USER = ["-u", "root"] if os.geteuid() == 0 else []
 
 
-
-
 def wait_port(port, proc, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("exited before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("not listening")
+    """mctest.wait_port, raising instead of returning False."""
+    if not mc_wait_port(port, proc, timeout):
+        raise RuntimeError("exited before listening" if proc.poll() is not None else "not listening")
 
 
 def stats(port, group=""):
@@ -81,12 +73,6 @@ def stats(port, group=""):
 def vm_kib(port):
     """Lua memory of the worker VMs (`stats proxy` vm_memory_kb)."""
     return int(stats(port, "proxy").get("vm_memory_kb", "-1"))
-
-
-
-
-
-
 
 
 def client(args):

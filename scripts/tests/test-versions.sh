@@ -76,6 +76,8 @@ for v in $versions; do
     tree="$ROOT/build/memcached-$v"; [ $b = stock ] && tree="$ROOT/build/stock/memcached-$v"
     for which in memcached-debug memcached; do
       log="$L/conformance-$b-$which.log"
+      conf() { env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
+        "$ROOT/scripts/tests/conformance.sh" "$which" "$@"; }
       if [ "${MCP_RESUME:-0}" = 1 ] && [ -s "$log" ]; then
         # a run cut short (killed): run only the files its log lacks
         missing=()
@@ -84,12 +86,10 @@ for v in $versions; do
         done
         [ ${#missing[@]} = 0 ] && { say "$v: $b $which: complete in $log"; continue; }
         say "$v: t/proxy*.t, $b $which: resuming with ${missing[*]}"
-        env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
-          "$ROOT/scripts/tests/conformance.sh" "$which" "${missing[@]}" >> "$log" 2>&1
+        conf "${missing[@]}" >> "$log" 2>&1
       else
         say "$v: t/proxy*.t, $b $which"
-        env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
-          "$ROOT/scripts/tests/conformance.sh" "$which" > "$log" 2>&1
+        conf > "$log" 2>&1
       fi
       tail -1 "$log" | sed 's/^/    /' >&2
     done
