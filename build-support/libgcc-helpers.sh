@@ -31,16 +31,17 @@ $nm -A -g --defined-only "$a" 2>/dev/null | awk -v dups="$tmp/dups" '
     else syms[m] = syms[m] " " $3
   }
   END { for (m in seen) if (!(m in keep)) print m "\t" syms[m] }' > "$tmp/cands"
-drop=""
-while IFS="$(printf '\t')" read -r m s; do
-  ok=1
-  for x in $s; do grep -qx -- "$x" "$tmp/libgcc" || { ok=0; break; }; done
-  [ $ok = 1 ] && drop="$drop $m"
-done < "$tmp/cands"
+# one pass (a process per symbol costs seconds each under qemu-user)
+drop=$(awk -F '\t' -v lib="$tmp/libgcc" '
+  BEGIN { while ((getline l < lib) > 0) have[l] = 1 }
+  { n = split($2, s, " "); ok = 1
+    for (i = 1; i <= n; i++) if (!(s[i] in have)) { ok = 0; break }
+    if (ok) printf " %s", $1 }' "$tmp/cands")
 [ -n "$drop" ] || exit 0
 # shellcheck disable=SC2086
 $ar d "$a" $drop 2>&1 | grep -v '^bfd plugin: ' >&2 || true
 # the members must be gone (ar prints nothing useful on failure above)
-for m in $drop; do
-  if $ar t "$a" 2>/dev/null | grep -qx -- "$m"; then echo "libgcc-helpers: could not remove $m from $a" >&2; exit 1; fi
-done
+$ar t "$a" 2>/dev/null > "$tmp/left" || true
+# shellcheck disable=SC2086
+left=$(printf '%s\n' $drop | grep -Fx -f "$tmp/left" || true)
+[ -z "$left" ] || { echo "libgcc-helpers: could not remove from $a:" $left >&2; exit 1; }
