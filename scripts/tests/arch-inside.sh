@@ -10,6 +10,10 @@
 #                                  both binaries, upstream's t/proxy*.t on
 #                                  both binaries of both builds, the routing
 #                                  probe on both builds
+#   scripts/tests/arch-inside.sh retry   loopback only, after `test`: a file
+#                                  the two builds disagree on runs again, up
+#                                  to twice, on the build that failed it
+#                                  (scripts/lib/conformance-status.sh)
 #
 # Every step logs to target/arch/<step>.log and appends "<step> <status>
 # <seconds>" to target/arch/steps.txt; one progress line per step.
@@ -84,5 +88,22 @@ case "${1:-}" in
         --keys-per-pool "${MCP_ROUTING_KEYS:-100}" --out "$R/routing-$b.json"
     done
     ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  retry)
+    # shellcheck source=scripts/lib/conformance-status.sh
+    . scripts/lib/conformance-status.sh
+    rm -f "$R"/conformance-*.retry-*.log "$R/differences.txt"
+    for which in memcached-debug memcached; do
+      retry_file() { # build file try
+        local t="$TREE" x
+        x=$(xfail_for "$which")
+        [ "$1" = stock ] && { t="$STOCK"; x=/dev/null; }
+        echo "== arch [$ARCH] +$(( $(date +%s) - T0 ))s: $2 failed on $1 $which only: again ($3)"
+        env MCP_TREE="$t" MCP_XFAIL_FILE="$x" MCP_CONFORMANCE_LOGS="$R/logs/$1-$which-retry$3" \
+          scripts/tests/conformance.sh "$which" "$2" > "$R/conformance-$1-$which.retry-$3-$2.log" 2>&1
+        tail -2 "$R/conformance-$1-$which.retry-$3-$2.log" | sed 's/^/   | /'
+      }
+      conf_retry_disagreeing "$R" "$which" "$ARCH" retry_file
+    done
+    ;;
+  *) echo "usage: $0 build|test|retry" >&2; exit 2 ;;
 esac

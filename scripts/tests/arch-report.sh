@@ -27,12 +27,9 @@ while read -r name rc secs; do
 done < "$R/steps.txt"
 
 # per-file table: ours next to stock, both binaries
-status_of() { # conformance log, file -> PASS|FAIL|SKIP|-
-  local l
-  l=$(grep -E "^(PASS|FAIL|XFAIL|XPASS|SKIP) +$2 " "$1" 2>/dev/null | head -1 | awk '{print $1}' || true)
-  case "$l" in XFAIL) echo FAIL ;; XPASS) echo PASS ;; '') echo "-" ;; *) echo "$l" ;; esac
-}
-asserts_of() { grep -E "^(PASS|XPASS) +$2 " "$1" 2>/dev/null | head -1 | sed -n 's/.*(\([0-9]*\) assertions.*/\1/p' || true; }
+# a file's result counts its retries (scripts/lib/conformance-status.sh)
+# shellcheck source=scripts/lib/conformance-status.sh
+. "$ROOT/scripts/lib/conformance-status.sh"
 sum ""
 sum "upstream t/proxy*.t ($VERSION), $SUITE/$ARCH: ours | stock C"
 sum "$(printf '  %-26s %-22s %-22s' file memcached-debug memcached)"
@@ -41,8 +38,8 @@ declare -A np=()
 for f in $files; do
   row=""
   for which in memcached-debug memcached; do
-    o=$(status_of "$R/conformance-ours-$which.log" "$f"); s=$(status_of "$R/conformance-stock-$which.log" "$f")
-    oa=$(asserts_of "$R/conformance-ours-$which.log" "$f"); sa=$(asserts_of "$R/conformance-stock-$which.log" "$f")
+    o=$(conf_status_of "$R/conformance-ours-$which.log" "$f"); s=$(conf_status_of "$R/conformance-stock-$which.log" "$f")
+    oa=$(conf_asserts_of "$R/conformance-ours-$which.log" "$f"); sa=$(conf_asserts_of "$R/conformance-stock-$which.log" "$f")
     cell="$o${oa:+($oa)} | $s${sa:+($sa)}"
     [ "$o" = PASS ] && np[ours-$which]=$(( ${np[ours-$which]:-0} + 1 ))
     [ "$s" = PASS ] && np[stock-$which]=$(( ${np[stock-$which]:-0} + 1 ))
@@ -51,6 +48,10 @@ for f in $files; do
   done
   sum "$(printf '  %-26s %s' "$f" "$row")"
 done
+if [ -s "$R/differences.txt" ]; then
+  sum "  run again because the builds disagreed (at most twice, on the build that failed it):"
+  sum "$(sed 's/^/    /' "$R/differences.txt")"
+fi
 for which in memcached-debug memcached; do
   sum "  $which: ours passed ${np[ours-$which]:-0}, stock C passed ${np[stock-$which]:-0}"
 done
@@ -60,7 +61,7 @@ for which in memcached-debug memcached; do
   [ -f "$af" ] || continue
   while read -r f _; do
     case "$f" in ''|'#'*) continue ;; esac
-    if [ "$(status_of "$R/conformance-stock-$which.log" "$f")" = PASS ]; then
+    if [ "$(conf_status_of "$R/conformance-stock-$which.log" "$f")" = PASS ]; then
       sum "  $f is listed in $af but stock C passes it here: remove it"; fail=1
     fi
   done < "$af"

@@ -14,7 +14,9 @@
 #      loopback (own network namespace): the crate's cargo tests (both
 #      layouts), the C tests, the layout-mismatch test, our tests/*.t, and
 #      upstream's t/proxy*.t on both binaries of both builds; the routing
-#      probe on both builds (scripts/tests/arch-inside.sh);
+#      probe on both builds; a file the two builds disagree on runs again,
+#      up to twice, on the build that failed it, as in test-versions
+#      (scripts/tests/arch-inside.sh, scripts/lib/conformance-status.sh);
 #   4. here: the per-file table, ours next to stock C; the routing probe of
 #      both builds there against both builds on this machine; the layout
 #      probe's sizes against the DWARF of the built binaries.
@@ -80,8 +82,8 @@ fi
 git clone -q "$ROOT" "$CH/root/proxy-lua-rs"
 mkdir -p "$CH/root/.cache/mcp-rs"; cp "$CACHE"/memcached_"$VERSION"*.tar.xz "$CH/root/.cache/mcp-rs/"
 inside() { # build|test
-  local run=chroot_run
-  [ "$1" = test ] && run=chroot_run_offline
+  local run=chroot_run_offline
+  [ "$1" = build ] && run=chroot_run
   $run "$CH" "cd /root/proxy-lua-rs && MEMCACHED_VERSION=$VERSION \
     ${MCP_CONFORMANCE_TIMEOUT:+MCP_CONFORMANCE_TIMEOUT=$MCP_CONFORMANCE_TIMEOUT} \
     ${MCP_ROUTING_KEYS:+MCP_ROUTING_KEYS=$MCP_ROUTING_KEYS} scripts/tests/arch-inside.sh $1" 2>&1 \
@@ -92,6 +94,8 @@ step "build inside (with the network): ours and stock C"
 inside build
 step "tests inside (loopback only; upstream's files take many times their native time)"
 inside test
+step "files the two builds disagree on, again (at most twice, on the build that failed)"
+inside retry
 step "collecting results"
 mkdir -p "$OUT/logs"
 cp -r "$CH/root/proxy-lua-rs/target/arch/." "$OUT/logs/"

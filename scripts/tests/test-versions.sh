@@ -47,13 +47,8 @@ versions=$(printf '%s\n' "${!TB[@]}" | sort -V)
 [ -n "${VERSIONS:-}" ] && versions=$(printf '%s\n' $VERSIONS | sort -V)
 say "releases: $(echo $versions)"
 
-# A file's result: a retry's, when it was retried and passed (see below).
-status_of() { # log file -> PASS|FAIL|SKIP|-
-  local l
-  l=$(cat "$1" "${1%.log}".retry-*-"$2".log 2>/dev/null | grep -E "^(PASS|FAIL|XFAIL|XPASS|SKIP) +$2 " | awk '{print $1}' | sort -u | tr '\n' ' ')
-  case " $l" in *" PASS "*|*" XPASS "*) echo PASS ;; *" SKIP "*) echo SKIP ;; *FAIL*) echo FAIL ;; *) echo "-" ;; esac
-}
-asserts_of() { cat "$1" "${1%.log}".retry-*-"$2".log 2>/dev/null | grep -E "^(PASS|XPASS) +$2 " | head -1 | sed -n 's/.*(\([0-9]*\) assertions.*/\1/p'; }
+# shellcheck source=scripts/lib/conformance-status.sh
+. "$ROOT/scripts/lib/conformance-status.sh"
 
 fail=0
 rows=()
@@ -94,28 +89,15 @@ for v in $versions; do
       tail -1 "$log" | sed 's/^/    /' >&2
     done
   done
-  # Timing-sensitive upstream files (proxylimits.t's mock backend, reload
-  # watchers) can fail on a loaded machine, with either build: a file on
-  # which the builds disagree is run again, up to twice, on the build that
-  # failed it; a file that then passes counts as passed, and the retry is
-  # reported (differences.txt). Both builds get the same rule.
+  # a file the builds disagree on runs again (scripts/lib/conformance-status.sh)
+  retry_file() { # build file try
+    local tree="$ROOT/build/memcached-$v"; [ "$1" = stock ] && tree="$ROOT/build/stock/memcached-$v"
+    say "$v: $2 failed on $1 $which only: again ($3)"
+    env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$1-$which-retry$3" \
+      "$ROOT/scripts/tests/conformance.sh" "$which" "$2" > "$L/conformance-$1-$which.retry-$3-$2.log" 2>&1
+  }
   for which in memcached-debug memcached; do
-    files=$(grep -hoE '^(PASS|FAIL|XFAIL|SKIP) +proxy[a-z0-9_]*\.t' "$L"/conformance-*-"$which".log | awk '{print $2}' | sort -u)
-    for f in $files; do
-      for try in 1 2; do
-        o=$(status_of "$L/conformance-ours-$which.log" "$f"); s=$(status_of "$L/conformance-stock-$which.log" "$f")
-        [ "$o" = "$s" ] && break
-        for b in ours stock; do
-          st=$o; [ $b = stock ] && st=$s
-          [ "$st" = FAIL ] || continue
-          tree="$ROOT/build/memcached-$v"; [ $b = stock ] && tree="$ROOT/build/stock/memcached-$v"
-          say "$v: $f failed on $b $which only: again ($try)"
-          env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which-retry$try" \
-            "$ROOT/scripts/tests/conformance.sh" "$which" "$f" > "$L/conformance-$b-$which.retry-$try-$f.log" 2>&1
-          echo "$v $which $f: $b retry $try: $(grep -m1 -oE "^(PASS|FAIL)" "$L/conformance-$b-$which.retry-$try-$f.log")" >> "$L/differences.txt"
-        done
-      done
-    done
+    conf_retry_disagreeing "$L" "$which" "$v" retry_file
   done
   cells=()
   same=1
@@ -123,8 +105,8 @@ for v in $versions; do
     po=0; ps=0; ao=0; as=0
     files=$(grep -hoE '^(PASS|FAIL|SKIP) +proxy[a-z0-9_]*\.t' "$L"/conformance-*-"$which".log | awk '{print $2}' | sort -u)
     for f in $files; do
-      o=$(status_of "$L/conformance-ours-$which.log" "$f"); s=$(status_of "$L/conformance-stock-$which.log" "$f")
-      oa=$(asserts_of "$L/conformance-ours-$which.log" "$f"); sa=$(asserts_of "$L/conformance-stock-$which.log" "$f")
+      o=$(conf_status_of "$L/conformance-ours-$which.log" "$f"); s=$(conf_status_of "$L/conformance-stock-$which.log" "$f")
+      oa=$(conf_asserts_of "$L/conformance-ours-$which.log" "$f"); sa=$(conf_asserts_of "$L/conformance-stock-$which.log" "$f")
       [ "$o" = PASS ] && { po=$((po+1)); ao=$((ao+oa)); }
       [ "$s" = PASS ] && { ps=$((ps+1)); as=$((as+sa)); }
       if [ "$o" != "$s" ] || [ "${oa:-}" != "${sa:-}" ]; then
