@@ -14,6 +14,10 @@ conf_status_of() { # LOG FILE -> PASS|FAIL|SKIP|-  (an expected failure is a FAI
   case " $l" in *" PASS "*|*" XPASS "*) echo PASS ;; *" SKIP "*) echo SKIP ;; *FAIL*) echo FAIL ;; *) echo "-" ;; esac
 }
 
+conf_files() { # LOG... -> the upstream files they report on, one per line
+  grep -hoE '^(PASS|FAIL|XFAIL|XPASS|SKIP) +proxy[a-z0-9_]*\.t' "$@" 2>/dev/null | awk '{print $2}' | sort -u
+}
+
 conf_asserts_of() { # LOG FILE -> assertions of its passing run
   cat "$1" "${1%.log}".retry-*-"$2".log 2>/dev/null | grep -E "^(PASS|XPASS) +$2 " | head -1 | sed -n 's/.*(\([0-9]*\) assertions.*/\1/p'
 }
@@ -25,7 +29,7 @@ conf_asserts_of() { # LOG FILE -> assertions of its passing run
 # to DIR/differences.txt, prefixed with LABEL.
 conf_retry_disagreeing() {
   local d=$1 which=$2 label=$3 run=$4 f try o s b st
-  for f in $(grep -hoE '^(PASS|FAIL|XFAIL|XPASS|SKIP) +proxy[a-z0-9_]*\.t' "$d"/conformance-*-"$which".log | awk '{print $2}' | sort -u); do
+  for f in $(conf_files "$d"/conformance-*-"$which".log); do
     for try in 1 2; do
       o=$(conf_status_of "$d/conformance-ours-$which.log" "$f"); s=$(conf_status_of "$d/conformance-stock-$which.log" "$f")
       [ "$o" = "$s" ] && break

@@ -92,16 +92,16 @@ case "${1:-}" in
     # shellcheck source=scripts/lib/conformance-status.sh
     . scripts/lib/conformance-status.sh
     rm -f "$R"/conformance-*.retry-*.log "$R/differences.txt"
+    retry_file() { # build file try (of $which); the same expected failures as the first run
+      local t="$TREE" x
+      x=$(xfail_for "$which")
+      [ "$1" = stock ] && { t="$STOCK"; x=/dev/null; }
+      echo "== arch [$ARCH] +$(( $(date +%s) - T0 ))s: $2 failed on $1 $which only: again ($3)"
+      env MCP_TREE="$t" MCP_XFAIL_FILE="$x" MCP_CONFORMANCE_LOGS="$R/logs/$1-$which-retry$3" \
+        scripts/tests/conformance.sh "$which" "$2" > "$R/conformance-$1-$which.retry-$3-$2.log" 2>&1
+      tail -2 "$R/conformance-$1-$which.retry-$3-$2.log" | sed 's/^/   | /'
+    }
     for which in memcached-debug memcached; do
-      retry_file() { # build file try
-        local t="$TREE" x
-        x=$(xfail_for "$which")
-        [ "$1" = stock ] && { t="$STOCK"; x=/dev/null; }
-        echo "== arch [$ARCH] +$(( $(date +%s) - T0 ))s: $2 failed on $1 $which only: again ($3)"
-        env MCP_TREE="$t" MCP_XFAIL_FILE="$x" MCP_CONFORMANCE_LOGS="$R/logs/$1-$which-retry$3" \
-          scripts/tests/conformance.sh "$which" "$2" > "$R/conformance-$1-$which.retry-$3-$2.log" 2>&1
-        tail -2 "$R/conformance-$1-$which.retry-$3-$2.log" | sed 's/^/   | /'
-      }
       conf_retry_disagreeing "$R" "$which" "$ARCH" retry_file
     done
     ;;

@@ -33,7 +33,7 @@ done < "$R/steps.txt"
 sum ""
 sum "upstream t/proxy*.t ($VERSION), $SUITE/$ARCH: ours | stock C"
 sum "$(printf '  %-26s %-22s %-22s' file memcached-debug memcached)"
-files=$(grep -hoE '^(PASS|FAIL|XFAIL|XPASS|SKIP) +proxy[a-z0-9_]*\.t' "$R"/conformance-*.log 2>/dev/null | awk '{print $2}' | sort -u)
+files=$(conf_files "$R"/conformance-*.log)
 declare -A np=()
 for f in $files; do
   row=""

@@ -67,8 +67,9 @@ for v in $versions; do
   fi
   ident=$(strings -a "$ROOT/build/memcached-$v/memcached" | grep -m1 -o 'proxy-lua-rs [0-9.]*: memcached proxy_lua.c in Rust ([^)]*)')
   echo "$ident" > "$L/ident.txt"
+  tree_of() { if [ "$1" = stock ]; then echo "$ROOT/build/stock/memcached-$v"; else echo "$ROOT/build/memcached-$v"; fi; }
   for b in ours stock; do
-    tree="$ROOT/build/memcached-$v"; [ $b = stock ] && tree="$ROOT/build/stock/memcached-$v"
+    tree=$(tree_of $b)
     for which in memcached-debug memcached; do
       log="$L/conformance-$b-$which.log"
       conf() { env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$b-$which" \
@@ -91,7 +92,7 @@ for v in $versions; do
   done
   # a file the builds disagree on runs again (scripts/lib/conformance-status.sh)
   retry_file() { # build file try
-    local tree="$ROOT/build/memcached-$v"; [ "$1" = stock ] && tree="$ROOT/build/stock/memcached-$v"
+    local tree; tree=$(tree_of "$1")
     say "$v: $2 failed on $1 $which only: again ($3)"
     env MEMCACHED_VERSION=$v MCP_TREE="$tree" MCP_XFAIL_FILE=/dev/null MCP_CONFORMANCE_LOGS="$L/logs-$1-$which-retry$3" \
       "$ROOT/scripts/tests/conformance.sh" "$which" "$2" > "$L/conformance-$1-$which.retry-$3-$2.log" 2>&1
@@ -103,7 +104,7 @@ for v in $versions; do
   same=1
   for which in memcached-debug memcached; do
     po=0; ps=0; ao=0; as=0
-    files=$(grep -hoE '^(PASS|FAIL|SKIP) +proxy[a-z0-9_]*\.t' "$L"/conformance-*-"$which".log | awk '{print $2}' | sort -u)
+    files=$(conf_files "$L"/conformance-*-"$which".log)
     for f in $files; do
       o=$(conf_status_of "$L/conformance-ours-$which.log" "$f"); s=$(conf_status_of "$L/conformance-stock-$which.log" "$f")
       oa=$(conf_asserts_of "$L/conformance-ours-$which.log" "$f"); sa=$(conf_asserts_of "$L/conformance-stock-$which.log" "$f")
