@@ -26,7 +26,10 @@
 # identical across the four builds.
 #
 # Logs and results: build/arch/SUITE-ARCH/ (summary.txt, logs/). The chroot
-# is deleted at the end (MCP_ARCH_KEEP=1 keeps it). Needs root.
+# is deleted at the end (MCP_ARCH_KEEP=1 keeps it). On arm64 qemu emulates
+# the CPU model max,pauth-impdef=on, many times faster than its default
+# (qemu_cpu in scripts/lib/chroot.sh says why; MCP_QEMU_CPU picks another).
+# Needs root.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ARCH="${1:?usage: test-arch.sh ARCH [SUITE]}"
