@@ -25,6 +25,10 @@ while read -r name rc secs; do
     *) [ "$rc" = 0 ] || fail=1 ;;
   esac
 done < "$R/steps.txt"
+if [ -s "$R/stalls.txt" ]; then
+  sum "  stalled (its processes used no CPU: a qemu-user fork deadlock), killed and run again; the status above is the second run's:"
+  sum "$(awk '{printf "    %s after %ss\n", $1, $3}' "$R/stalls.txt")"
+fi
 
 # per-file table: ours next to stock, both binaries
 # a file's result counts its retries (scripts/lib/conformance-status.sh)
