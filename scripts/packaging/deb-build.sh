@@ -31,7 +31,7 @@ step() { echo "== deb-build [$SUITE/$ARCH] +$(elapsed "$t0")s: $*" >&2; }
 
 step "source package"
 mkdir -p "$OUT"
-rm -f "$OUT"/*.deb "$OUT"/*.changes "$OUT"/*.buildinfo "$OUT"/*.dsc "$OUT"/*.tar.xz "$OUT"/build.log "$OUT"/lintian.txt
+rm -f "$OUT"/*.deb "$OUT"/*.changes "$OUT"/*.buildinfo "$OUT"/*.dsc "$OUT"/*.tar.xz "$OUT"/build.log "$OUT"/build.stalled.log "$OUT"/lintian.txt
 dsc=$("$ROOT/scripts/packaging/deb-source.sh" "$SUITE" "$OUT" 2>"$OUT/source.log") || { cat "$OUT/source.log" >&2; exit 1; }
 base=$(basename "$dsc" .dsc)
 
@@ -52,10 +52,23 @@ if [ "$ARCH" = "$(host_arch)" ]; then
 else
   step "dpkg-buildpackage under emulation (network unshared; the tests run on $ARCH: an hour or more)"
 fi
+# guarded: a build whose processes use no CPU for 10 minutes (a qemu-user
+# fork deadlock, scripts/lib/stall-guard.sh) is killed and run once more
+# shellcheck source=scripts/lib/stall-guard.sh
+. "$ROOT/scripts/lib/stall-guard.sh"
+export -f chroot_run_offline
+build="cd /build && rm -rf src && dpkg-source -x $base.dsc src >/dev/null && cd src && \
+  DEB_BUILD_OPTIONS=parallel=$(nproc) dpkg-buildpackage -us -uc"
 set +e
-chroot_run_offline "$CH" "cd /build && dpkg-source -x $base.dsc src >/dev/null && cd src && \
-  DEB_BUILD_OPTIONS=parallel=$(nproc) dpkg-buildpackage -us -uc" > "$OUT/build.log" 2>&1
+guarded chroot_run_offline "$CH" "$build" > "$OUT/build.log" 2>&1
 rc=$?
+if [ $rc = 125 ]; then
+  step "the build stalled (no CPU for ${STALL_SECS}s: a qemu-user fork deadlock); killed, building again (stalled log: $OUT/build.stalled.log)"
+  chroot_kill "$CH"
+  mv "$OUT/build.log" "$OUT/build.stalled.log"
+  guarded chroot_run_offline "$CH" "$build" > "$OUT/build.log" 2>&1
+  rc=$?
+fi
 set -e
 if [ $rc -ne 0 ]; then
   tail -60 "$OUT/build.log" >&2

@@ -31,44 +31,9 @@ export MCP_CONFORMANCE_TIMEOUT="${MCP_CONFORMANCE_TIMEOUT:-2400}"
 TREE="build/memcached-$VERSION"
 STOCK="build/stock/memcached-$VERSION"
 
-# qemu-user can deadlock a multithreaded program's forked child before it
-# execs (the child waits forever on a lock another thread held at fork;
-# seen here: cargo test's second compile on arm64, both processes asleep
-# on a futex, no CPU used for 20 minutes). A step is run in its own
-# session; when the session's processes use no CPU at all for
-# MCP_STALL_SECS (600), the step is killed and run once more, and the
-# stall is logged. No step here idles that long when it works: builds and
-# tests keep some process busy, and upstream's waits are seconds.
-STALL_SECS="${MCP_STALL_SECS:-600}"
-session_stat() { # SID -> "PID TICKS" for each process of session SID
-  local f line rest
-  for f in /proc/[0-9]*/stat; do
-    read -r line < "$f" 2>/dev/null || continue
-    rest=${line##*) }
-    # shellcheck disable=SC2086
-    set -- $rest
-    [ "$4" = "$SID_WANT" ] && echo "${f//[!0-9]/} $(( ${12} + ${13} ))"
-  done
-}
-session_cpu() { session_stat | awk '{s += $2} END {print s + 0}'; }
-guarded() { # cmd...: its status, or 125 when it stalled and was killed
-  local pid last now idle=0 p
-  setsid "$@" &
-  pid=$!
-  SID_WANT=$pid; last=$(session_cpu)
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    now=$(session_cpu)
-    if [ "$now" = "$last" ]; then idle=$(( idle + 30 )); else idle=0; last=$now; fi
-    if [ "$idle" -ge "$STALL_SECS" ] && kill -0 "$pid" 2>/dev/null; then
-      echo "== stalled: no CPU used for ${idle}s by the step's processes; killing them" >&2
-      for p in $(session_stat | awk '{print $1}'); do kill -KILL "$p" 2>/dev/null; done
-      wait "$pid" 2>/dev/null
-      return 125
-    fi
-  done
-  wait "$pid"
-}
+# a step that stalls (a qemu-user fork deadlock) is killed and run once more
+# shellcheck source=scripts/lib/stall-guard.sh
+. "$ROOT/scripts/lib/stall-guard.sh"
 
 timed() { # name cmd...: run, log, record
   local name=$1; shift

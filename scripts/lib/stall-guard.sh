@@ -1,0 +1,47 @@
+# Sourced by scripts/tests/arch-inside.sh (inside an emulated chroot) and
+# scripts/packaging/deb-build.sh (around an emulated package build).
+#
+# qemu-user can deadlock a multithreaded program's forked child before it
+# execs (the child waits forever on a lock another thread held at fork;
+# seen here: cargo test's second compile on arm64, both processes asleep
+# on a futex, no CPU used for 20 minutes). `guarded CMD...` runs CMD in its
+# own session; when the session's processes use no CPU at all for
+# MCP_STALL_SECS (600) seconds, it kills them and returns 125. Nothing run
+# through it idles that long when it works: builds and tests keep some
+# process busy, and upstream's waits are seconds. (A session, not a
+# process group: coreutils' timeout makes its own group, not its own
+# session.)
+#
+#   guarded CMD...   CMD's status, or 125 after a stall (CMD may be an
+#                    exported shell function)
+STALL_SECS="${MCP_STALL_SECS:-600}"
+session_stat() { # SID -> "PID TICKS" for each process of session SID
+  local f line rest
+  for f in /proc/[0-9]*/stat; do
+    read -r line < "$f" 2>/dev/null || continue
+    rest=${line##*) }
+    # shellcheck disable=SC2086
+    set -- $rest
+    [ "$4" = "$SID_WANT" ] && echo "${f//[!0-9]/} $(( ${12} + ${13} ))"
+  done
+  return 0
+}
+session_cpu() { session_stat | awk '{s += $2} END {print s + 0}'; }
+guarded() {
+  local pid last now idle=0 p
+  setsid bash -c '"$@"' guarded "$@" &
+  pid=$!
+  SID_WANT=$pid; last=$(session_cpu)
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 30
+    now=$(session_cpu)
+    if [ "$now" = "$last" ]; then idle=$(( idle + 30 )); else idle=0; last=$now; fi
+    if [ "$idle" -ge "$STALL_SECS" ] && kill -0 "$pid" 2>/dev/null; then
+      echo "== stalled: no CPU used for ${idle}s by the step's processes; killing them" >&2
+      for p in $(session_stat | awk '{print $1}'); do kill -KILL "$p" 2>/dev/null; done
+      wait "$pid" 2>/dev/null
+      return 125
+    fi
+  done
+  wait "$pid"
+}
