@@ -55,6 +55,7 @@ test:
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory test-check
 	scripts/tests/test-fetch.sh
+	scripts/tests/test-stall-guard.sh
 	$(MAKE) --no-print-directory test-reliability
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua

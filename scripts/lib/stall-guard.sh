@@ -15,6 +15,7 @@
 #   guarded CMD...   CMD's status, or 125 after a stall (CMD may be an
 #                    exported shell function)
 STALL_SECS="${MCP_STALL_SECS:-600}"
+STALL_POLL="${MCP_STALL_POLL:-30}"   # seconds between two looks at its CPU time
 session_stat() { # SID -> "PID TICKS" for each process of session SID
   local f line rest
   for f in /proc/[0-9]*/stat; do
@@ -33,9 +34,9 @@ guarded() {
   pid=$!
   SID_WANT=$pid; last=$(session_cpu)
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
+    sleep "$STALL_POLL"
     now=$(session_cpu)
-    if [ "$now" = "$last" ]; then idle=$(( idle + 30 )); else idle=0; last=$now; fi
+    if [ "$now" = "$last" ]; then idle=$(( idle + STALL_POLL )); else idle=0; last=$now; fi
     if [ "$idle" -ge "$STALL_SECS" ] && kill -0 "$pid" 2>/dev/null; then
       echo "== stalled: no CPU used for ${idle}s by the step's processes; killing them" >&2
       for p in $(session_stat | awk '{print $1}'); do kill -KILL "$p" 2>/dev/null; done
