@@ -83,6 +83,7 @@ case "$what" in
     need "cargo fmt" "$RUST_PKGS" cargo fmt --version
     need "valgrind (benchmarks, memcheck)" "valgrind" have valgrind
     need "python3 (unsafe report, fuzzing)" "python3" have python3
+    need "pgrep (procps; the stall-guard test)" "procps" have pgrep
     need "clang with libFuzzer (key routing fuzzer)" "@clangrt@" sh -c \
       'printf "int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n" > /tmp/prereqs-fz.c && clang -fsanitize=fuzzer,address /tmp/prereqs-fz.c -o /tmp/prereqs-fz'
     ;;
