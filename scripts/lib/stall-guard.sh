@@ -29,20 +29,22 @@ session_stat() { # SID -> "PID TICKS" for each process of session SID
 }
 session_cpu() { session_stat | awk '{s += $2} END {print s + 0}'; }
 guarded() {
-  local pid last now idle=0 p
+  local pid last now idle=0 p i
   setsid bash -c '"$@"' guarded "$@" &
   pid=$!
   SID_WANT=$pid; last=$(session_cpu)
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep "$STALL_POLL"
+  while :; do
+    for ((i = 0; i < STALL_POLL; i++)); do   # returns as soon as it ends
+      kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
+      sleep 1
+    done
     now=$(session_cpu)
     if [ "$now" = "$last" ]; then idle=$(( idle + STALL_POLL )); else idle=0; last=$now; fi
-    if [ "$idle" -ge "$STALL_SECS" ] && kill -0 "$pid" 2>/dev/null; then
+    if [ "$idle" -ge "$STALL_SECS" ]; then
       echo "== stalled: no CPU used for ${idle}s by the step's processes; killing them" >&2
       for p in $(session_stat | awk '{print $1}'); do kill -KILL "$p" 2>/dev/null; done
       wait "$pid" 2>/dev/null
       return 125
     fi
   done
-  wait "$pid"
 }
