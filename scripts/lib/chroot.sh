@@ -72,10 +72,10 @@ cargo,rustc,librust-libc-dev,librust-xxhash-rust-dev,librust-cc-dev,debhelper,dh
 # libc and perl (and of memcached in `make deb`) signs and checks its
 # return address, and qemu's default CPU ("max") computes those
 # pointer-authentication codes with the QARMA5 cipher, emulated in
-# software: a Perl loop ran 19.3 s
-# here that way and 1.6 s with "max,pauth-impdef=on", which keeps every
-# feature of "max" and pointer authentication itself (a wrong signature
-# still fails) with qemu's cheap implementation-defined hash.
+# software: a Perl loop ran 19.3 s here that way and 1.6 s with
+# "max,pauth-impdef=on", which keeps every feature of "max" and pointer
+# authentication itself (a wrong signature still fails) with qemu's cheap
+# implementation-defined hash.
 qemu_cpu() {
   local m="${MCP_QEMU_CPU:-}"
   [ -z "$m" ] && case "$1" in arm64) m="max,pauth-impdef=on" ;; esac

@@ -14,12 +14,16 @@
 #
 #   guarded CMD...   CMD's status, or 125 after a stall (CMD may be an
 #                    exported shell function)
+#   guarded_log LOG CMD...  guarded, output to LOG; after a stall LOG
+#                    becomes LOG's .stalled.log, it says so on stderr and
+#                    runs CMD once more (after STALL_CLEANUP, a command,
+#                    if set); STALLED=1 then
 STALL_SECS="${MCP_STALL_SECS:-600}"
 STALL_POLL="${MCP_STALL_POLL:-30}"   # seconds between two looks at its CPU time
 session_stat() { # SID -> "PID TICKS" for each process of session SID
   local f line rest
   for f in /proc/[0-9]*/stat; do
-    read -r line < "$f" 2>/dev/null || continue
+    read -r line 2>/dev/null < "$f" || continue
     rest=${line##*) }
     # shellcheck disable=SC2086
     set -- $rest
@@ -47,4 +51,16 @@ guarded() {
       return 125
     fi
   done
+}
+
+guarded_log() {
+  local log=$1 rc; shift
+  STALLED=0
+  guarded "$@" > "$log" 2>&1; rc=$?
+  [ $rc = 125 ] || return $rc
+  STALLED=1
+  mv "$log" "${log%.log}.stalled.log"
+  echo "== stalled (no CPU for ${STALL_SECS}s: a qemu-user fork deadlock); killed, running it again (stalled log: ${log%.log}.stalled.log)" >&2
+  ${STALL_CLEANUP:-}
+  guarded "$@" > "$log" 2>&1
 }

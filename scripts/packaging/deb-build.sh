@@ -60,15 +60,8 @@ export -f chroot_run_offline
 build="cd /build && rm -rf src && dpkg-source -x $base.dsc src >/dev/null && cd src && \
   DEB_BUILD_OPTIONS=parallel=$(nproc) dpkg-buildpackage -us -uc"
 set +e
-guarded chroot_run_offline "$CH" "$build" > "$OUT/build.log" 2>&1
+STALL_CLEANUP="chroot_kill $CH" guarded_log "$OUT/build.log" chroot_run_offline "$CH" "$build"
 rc=$?
-if [ $rc = 125 ]; then
-  step "the build stalled (no CPU for ${STALL_SECS}s: a qemu-user fork deadlock); killed, building again (stalled log: $OUT/build.stalled.log)"
-  chroot_kill "$CH"
-  mv "$OUT/build.log" "$OUT/build.stalled.log"
-  guarded chroot_run_offline "$CH" "$build" > "$OUT/build.log" 2>&1
-  rc=$?
-fi
 set -e
 if [ $rc -ne 0 ]; then
   tail -60 "$OUT/build.log" >&2

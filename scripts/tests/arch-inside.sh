@@ -39,15 +39,9 @@ timed() { # name cmd...: run, log, record
   local name=$1; shift
   local t=$(date +%s) rc
   echo "== arch [$ARCH] +$(( t - T0 ))s: $name ..."
-  guarded "$@" > "$R/$name.log" 2>&1
+  guarded_log "$R/$name.log" "$@"
   rc=$?
-  if [ $rc = 125 ]; then
-    echo "== arch [$ARCH] $name: stalled (no CPU for ${STALL_SECS}s, a qemu-user fork deadlock); run again"
-    echo "$name stalled $(( $(date +%s) - t ))" >> "$R/stalls.txt"
-    mv "$R/$name.log" "$R/$name.stalled.log"
-    guarded "$@" > "$R/$name.log" 2>&1
-    rc=$?
-  fi
+  [ "$STALLED" = 1 ] && echo "$name stalled $(( $(date +%s) - t ))" >> "$R/stalls.txt"
   local secs=$(( $(date +%s) - t ))
   echo "$name $rc $secs" >> "$R/steps.txt"
   if [ $rc = 0 ]; then

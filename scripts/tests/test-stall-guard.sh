@@ -34,4 +34,13 @@ guarded sh -c 'exit 7'; check "a command's own status" 7 $?
 guarded sh -c 'timeout 10 sh -c "end=\$((\$(date +%s) + 5)); while [ \$(date +%s) -lt \$end ]; do :; done"; exit 3' 2>/dev/null
 check "busy for longer than the window (under timeout): not killed" 3 $?
 
+# guarded_log: a step that hangs once is run again, its first log kept
+d=$(mktemp -d)
+once() { [ -e "$1/ran" ] && { echo second; exit 5; }; touch "$1/ran"; echo first; sleep 20.017 & wait; }
+export -f once
+guarded_log "$d/step.log" once "$d" 2>/dev/null; rc=$?
+check "a step that stalled once: the second run's status" "5 1" "$rc $STALLED"
+check "its logs: the stalled run's and the second's" "first second" "$(head -1 "$d/step.stalled.log") $(cat "$d/step.log")"
+rm -rf "$d"
+
 [ $fail = 0 ] && echo "stall-guard: all passed" || { echo "stall-guard: FAILED"; exit 1; }
