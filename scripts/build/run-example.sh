@@ -18,15 +18,32 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 trap 'echo; echo "run: interrupted, stopping"; exit 0' INT TERM
 
+# Round trip through the proxy (bash's /dev/tcp; no client needed).
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# wait_port PORT PID: until PORT accepts, as long as PID (the process meant
+# to listen there) lives.
+wait_port() {
+  for _ in $(seq 100); do
+    listening "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "run: the process meant to listen on port $1 exited" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "run: nothing listens on port $1" >&2; return 1
+}
+for p in "$B1" "$B2" "$PROXY_PORT"; do
+  if listening "$p"; then echo "run: port $p is already in use (set PROXY_PORT / BACKEND_PORTS)" >&2; exit 1; fi
+done
+
+# The backends listen before the proxy starts: the proxy connects to them
+# as it loads its config, and a refused first connect would mark a backend
+# bad for its retry timeout.
 for p in "$B1" "$B2"; do
   "$BIN" "${user[@]}" -l 127.0.0.1 -p "$p" -U 0 -m 64 & pids+=($!)
+  wait_port "$p" "$!" || exit 1
 done
 "$BIN" "${user[@]}" -l 127.0.0.1 -p "$PROXY_PORT" -U 0 -t 2 \
   -o "proxy_config=$CONFIG,proxy_arg=b1_$B1:b2_$B2" & pids+=($!)
-
-# Round trip through the proxy (bash's /dev/tcp; no client needed).
-wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-for p in "$B1" "$B2" "$PROXY_PORT"; do wait_port "$p" || { echo "run: nothing listens on port $p" >&2; exit 1; }; done
+wait_port "$PROXY_PORT" "$!" || exit 1
 
 value="hello-from-proxy-lua-rs-$$"
 exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT"
