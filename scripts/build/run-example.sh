@@ -18,7 +18,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 trap 'echo; echo "run: interrupted, stopping"; exit 0' INT TERM
 
-# Round trip through the proxy (bash's /dev/tcp; no client needed).
+# Ports are probed with bash's /dev/tcp (no client needed).
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # wait_port PORT PID: until PORT accepts, as long as PID (the process meant
 # to listen there) lives.
@@ -45,6 +45,7 @@ done
   -o "proxy_config=$CONFIG,proxy_arg=b1_$B1:b2_$B2" & pids+=($!)
 wait_port "$PROXY_PORT" "$!" || exit 1
 
+# Round trip through the proxy.
 value="hello-from-proxy-lua-rs-$$"
 exec 3<>"/dev/tcp/127.0.0.1/$PROXY_PORT"
 printf 'set example_key 0 0 %d\r\n%s\r\n' "${#value}" "$value" >&3
