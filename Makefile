@@ -56,6 +56,7 @@ test:
 	$(MAKE) --no-print-directory test-check
 	scripts/tests/test-fetch.sh
 	scripts/tests/test-stall-guard.sh
+	scripts/tests/test-conformance-status.sh
 	$(MAKE) --no-print-directory test-reliability
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-system-lua
