@@ -3,7 +3,8 @@
 # logs it collected; rerunnable on them:
 #   scripts/tests/arch-report.sh OUT VERSION SUITE ARCH [CHROOT]
 # OUT is build/arch/SUITE-ARCH (logs/ inside); CHROOT, while it still holds
-# the built trees, adds the layout probe against the binaries' DWARF.
+# the built trees, measures the layout probe against the binaries' DWARF
+# (kept in logs/layout-vs-dwarf.txt; without CHROOT that record is read).
 # Writes OUT/summary.txt; exit status 0 when ours equals stock C file for
 # file, every other step passed and the routing is identical.
 set -uo pipefail
@@ -93,21 +94,34 @@ else
   sum "routing probe: no report from $ARCH"; fail=1
 fi
 
-# layout: what the probe measured against the DWARF of the built binaries
+# layout: what the probe measured against the DWARF of the built binaries;
+# measured while CHROOT holds the trees, kept in logs/layout-vs-dwarf.txt
+# (binary, struct, probe, DWARF) for a rerun on the logs alone
 sum ""
 sum "layout probe vs DWARF of the built binaries (sizeof, bytes):"
+LAY="$R/layout-vs-dwarf.txt"
+if [ -n "$CH" ]; then
+  : > "$LAY"
+  for which in memcached-debug memcached; do
+    pf=$(ls "$CH/root/proxy-lua-rs/build/memcached-$VERSION/proxy-lua-rs-build/$which"/*/release/build/proxy-lua-rs-*/out/mcp_layout_probe.txt \
+            "$CH/root/proxy-lua-rs/build/memcached-$VERSION/proxy-lua-rs-build/$which"/release/build/proxy-lua-rs-*/out/mcp_layout_probe.txt 2>/dev/null | head -1)
+    bin="$CH/root/proxy-lua-rs/build/memcached-$VERSION/$which"
+    [ -n "$pf" ] && [ -x "$bin" ] || continue
+    for st in "struct timeval" "struct timespec" "struct proxy_tunables" "mcp_pool_t" "mcp_backend_t" "struct proxy_logging"; do
+      p=$(awk -F'\t' -v s="$st" '$1=="struct" && $2==s {print $3}' "$pf")
+      d=$(gdb-multiarch -batch -ex "print sizeof($st)" "$bin" 2>/dev/null | sed -n 's/^\$[0-9]* = //p')
+      printf '%s\t%s\t%s\t%s\n' "$which" "$st" "$p" "$d" >> "$LAY"
+    done
+  done
+fi
 for which in memcached-debug memcached; do
-  pf=$(ls "$CH/root/proxy-lua-rs/build/memcached-$VERSION/proxy-lua-rs-build/$which"/*/release/build/proxy-lua-rs-*/out/mcp_layout_probe.txt \
-          "$CH/root/proxy-lua-rs/build/memcached-$VERSION/proxy-lua-rs-build/$which"/release/build/proxy-lua-rs-*/out/mcp_layout_probe.txt 2>/dev/null | head -1)
-  bin="$CH/root/proxy-lua-rs/build/memcached-$VERSION/$which"
-  [ -n "$pf" ] && [ -x "$bin" ] || { sum "  $which: no probe output or binary"; fail=1; continue; }
+  if ! grep -q "^$which	" "$LAY" 2>/dev/null; then sum "  $which: no probe output or binary"; fail=1; continue; fi
   line="  $which:"
-  for st in "struct timeval" "struct timespec" "struct proxy_tunables" "mcp_pool_t" "mcp_backend_t" "struct proxy_logging"; do
-    p=$(awk -F'\t' -v s="$st" '$1=="struct" && $2==s {print $3}' "$pf")
-    d=$(gdb-multiarch -batch -ex "print sizeof($st)" "$bin" 2>/dev/null | sed -n 's/^\$[0-9]* = //p')
+  while IFS=$'\t' read -r w st p d; do
+    [ "$w" = "$which" ] || continue
     line="$line $st=$p"
     if [ -z "$d" ]; then line="$line(DWARF ?)"; elif [ "$p" != "$d" ]; then line="$line(DWARF $d: DIFFERS)"; fail=1; fi
-  done
+  done < "$LAY"
   sum "$line"
 done
 sum ""
