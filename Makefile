@@ -22,7 +22,7 @@ export MEMCACHED_VERSION
 TREE := build/memcached-$(MEMCACHED_VERSION)
 LAYOUTS := memcached-debug memcached
 
-.PHONY: all tree run test check-link cargo-test c-tests check-header header \
+.PHONY: all tree run test ustats-race check-link cargo-test c-tests check-header header \
         lint unsafe-report check-no-drop layout-mismatch own-tests conformance conformance-debug conformance-prod \
         test-asan test-system-lua test-reliability fuzz test-soak test-faults test-gc-race test-alloc-fail test-i386 test-arch test-versions drift-table check-tool test-check \
         bench deb deb-check fuzz-keys clean
@@ -203,6 +203,15 @@ test-gc-race:
 	MCP_STOCK=1 scripts/build/build-tree.sh
 	MCP_GC_RACE_STOCK=$(STOCK_TREE) scripts/reliability/test-gc-race.sh 100 $(TREE)/memcached $(TREE)/memcached-debug \
 	  build/asan/memcached-$(MEMCACHED_VERSION)/memcached-debug
+
+# Upstream proxyustats.t's "reload not started" race measured on both builds
+# (scripts/reliability/ustats-reload-race.pl; docs/debian.md): a measurement,
+# not a test.
+ustats-race:
+	scripts/build/build-tree.sh
+	MCP_STOCK=1 scripts/build/build-tree.sh
+	scripts/reliability/ustats-reload-race.pl $(STOCK_TREE) 20
+	scripts/reliability/ustats-reload-race.pl $(TREE) 20
 
 # proxy-lua-check (docs/config-check.md): build its shim; exactness tests.
 check-tool:
