@@ -17,6 +17,9 @@
 
 SHELL := /bin/bash
 export PATH := $(PATH):$(HOME)/.cargo/bin
+# a version the user gave (environment or command line), before the default:
+# test-arch takes its suite's own release (trixie 1.6.38) unless one is given
+MCP_GIVEN_VERSION := $(MEMCACHED_VERSION)
 MEMCACHED_VERSION ?= 1.6.45
 export MEMCACHED_VERSION
 TREE := build/memcached-$(MEMCACHED_VERSION)
@@ -233,7 +236,7 @@ ARCH ?=
 test-arch:
 	@[ -n "$(ARCH)" ] || { echo "make test-arch: say which architecture, e.g. make test-arch ARCH=armhf SUITE=sid" >&2; exit 2; }
 	@scripts/build/prereqs.sh arch
-	scripts/tests/test-arch.sh $(ARCH) $(SUITE)
+	MEMCACHED_VERSION=$(MCP_GIVEN_VERSION) scripts/tests/test-arch.sh $(ARCH) $(SUITE)
 
 # Every upstream release in DIR (memcached-VERSION.tar.*) plus Debian's
 # two: ours and stock C, each version's own t/proxy*.t on both binaries of
