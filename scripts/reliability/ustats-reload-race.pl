@@ -18,7 +18,7 @@ $n ||= 20; $port ||= 11999;
 die "port $port is already in use\n" if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
 my $cfg = "/tmp/proxyustats.lua";
 my ($seen, @h) = (0);
-for my $i (1..$n) {
+for (1..$n) {
     open(my $fh, ">", $cfg) or die; print $fh 'return "a 1 0"'; close $fh;
     my $pid = fork();
     if (!$pid) {

@@ -275,22 +275,8 @@ end
 """)
 
 
-def broken_default_omode(tree):
-    """Upstream's ring hash before 9dcfdef76 (1.6.45): _add_server_default
-    never advances its index, so the default omode reads an uninitialised
-    continuum (docs/RELIABILITY.md); detected from the tree's source."""
-    try:
-        src = open(os.path.join(tree, "proxy_ring_hash.c")).read()
-    except OSError:
-        return False
-    at = src.find("static void _add_server_default(")
-    if at < 0:
-        return False
-    end = src.find("\nstatic ", at + 1)
-    return "(*cont)++" not in src[at:end]
-
-
 def _function_body(tree, fname, signature):
+    """The text of the C function starting at SIGNATURE in TREE/FNAME, or ''."""
     try:
         src = open(os.path.join(tree, fname)).read()
     except OSError:
@@ -300,6 +286,14 @@ def _function_body(tree, fname, signature):
         return ""
     end = src.find("\nstatic ", at + 1)
     return src[at:end]
+
+
+def broken_default_omode(tree):
+    """Upstream's ring hash before 9dcfdef76 (1.6.45): _add_server_default
+    never advances its index, so the default omode reads an uninitialised
+    continuum (docs/RELIABILITY.md); detected from the tree's source."""
+    body = _function_body(tree, "proxy_ring_hash.c", "static void _add_server_default(")
+    return bool(body) and "(*cont)++" not in body
 
 
 def broken_filters(tree):
@@ -495,7 +489,7 @@ def main():
                     help="leave out the key filters whose placement this tree's stock proxy_lua.c "
                          "does not define (see broken_filters)")
     ap.add_argument("--tree", help="the memcached source tree BIN was built from (detects upstream's broken "
-                    "default ring omode)")
+                    "default ring omode and, with --skip-broken-filters, key filters)")
     ap.add_argument("--port-base", type=int, default=23100,
                     help="the proxy listens here, the fake backends on the next 64 ports")
     ap.add_argument("--start-timeout", type=float, default=120)
